@@ -1,0 +1,462 @@
+//! Telnet framing, inbound: splits the byte stream into data runs and
+//! commands (RFC 854, 855).
+//!
+//! The decoder is a push parser whose whole state lives between calls, so
+//! feeding the stream in any split gives the same data and tokens as one
+//! read. It copies data runs into the caller's buffer and stops at every
+//! token, so the session can act on it before decoding goes on.
+
+use crate::event::Violation;
+use crate::scan::{find_iac, find_iac_or_cr};
+use crate::telnet::{Verb, CR, IAC, NUL, SB, SE};
+
+/// Bytes of subnegotiation payload held (option byte excluded). The longest
+/// RFC 2217 payload besides a signature is 9 bytes (sredird's 8-byte baud);
+/// signatures longer than this are reported as a violation.
+pub const SUBNEGOTIATION_CAPACITY: usize = 64;
+
+/// Something other than data, found in the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Token {
+    /// `IAC` followed by a two-byte command code (241..=249).
+    Command(u8),
+    /// `IAC WILL|WONT|DO|DONT option`.
+    Negotiation(Verb, u8),
+    /// A complete `IAC SB option ... IAC SE`; its payload is [`Decoder::payload`].
+    Subnegotiation(u8),
+    /// The peer broke the framing rules; decoding goes on.
+    Violation(Violation),
+}
+
+/// What one call to [`Decoder::decode`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    /// Input bytes used up.
+    pub(crate) consumed: usize,
+    /// Data bytes written to the output.
+    pub(crate) written: usize,
+    /// The token that stopped decoding, if any.
+    pub(crate) token: Option<Token>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Data,
+    Iac,
+    Verb(Verb),
+    SubnegotiationOption,
+    Subnegotiation,
+    SubnegotiationIac,
+    /// The payload outgrew the buffer: skip to its end, then report.
+    Overflow,
+    OverflowIac,
+}
+
+/// The inbound framing state machine.
+#[derive(Clone, Debug)]
+pub(crate) struct Decoder {
+    state: State,
+    /// The sender does not transmit in BINARY: a NUL after CR is padding.
+    nvt: bool,
+    /// The last data byte was a CR (NVT mode only).
+    after_cr: bool,
+    option: u8,
+    len: u8,
+    payload: [u8; SUBNEGOTIATION_CAPACITY],
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder {
+            state: State::Data,
+            nvt: true,
+            after_cr: false,
+            option: 0,
+            len: 0,
+            payload: [0; SUBNEGOTIATION_CAPACITY],
+        }
+    }
+}
+
+impl Decoder {
+    /// Follow the NVT end-of-line rule (the peer is not sending BINARY) or not.
+    pub(crate) fn set_nvt(&mut self, nvt: bool) {
+        self.nvt = nvt;
+        self.after_cr &= nvt;
+    }
+
+    /// The payload of the last [`Token::Subnegotiation`], IAC IAC undone.
+    pub(crate) fn payload(&self) -> &[u8] {
+        self.payload.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Decodes `input` into `out` until a token is found, the input is used
+    /// up, or the next data byte has no room in `out`.
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut [u8]) -> Decoded {
+        let mut i = 0;
+        let mut o = 0;
+        while let Some(&byte) = input.get(i) {
+            match self.state {
+                State::Data => {
+                    let (used, wrote) = self.data_run(&input[i..], &mut out[o..]);
+                    i += used;
+                    o += wrote;
+                    match input.get(i) {
+                        Some(&IAC) => {
+                            self.state = State::Iac;
+                            i += 1;
+                        }
+                        Some(_) => break, // `out` is full
+                        None => {}
+                    }
+                }
+                State::Iac => match byte {
+                    IAC => {
+                        let Some(slot) = out.get_mut(o) else { break };
+                        *slot = IAC;
+                        o += 1;
+                        i += 1;
+                        self.after_cr = false;
+                        self.state = State::Data;
+                    }
+                    SB => {
+                        i += 1;
+                        self.state = State::SubnegotiationOption;
+                    }
+                    _ => {
+                        i += 1;
+                        if let Some(verb) = Verb::from_byte(byte) {
+                            self.state = State::Verb(verb);
+                        } else {
+                            self.state = State::Data;
+                            let token = match byte {
+                                241..=249 => Token::Command(byte),
+                                SE => Token::Violation(Violation::StraySubnegotiationEnd),
+                                _ => Token::Violation(Violation::UnknownCommand(byte)),
+                            };
+                            return Decoded::token(i, o, token);
+                        }
+                    }
+                },
+                State::Verb(verb) => {
+                    self.state = State::Data;
+                    return Decoded::token(i + 1, o, Token::Negotiation(verb, byte));
+                }
+                State::SubnegotiationOption => {
+                    i += 1;
+                    self.option = byte;
+                    self.len = 0;
+                    self.state = State::Subnegotiation;
+                }
+                State::Subnegotiation => {
+                    let rest = &input[i..];
+                    let run = find_iac(rest).unwrap_or(rest.len());
+                    if !self.append(&rest[..run]) {
+                        self.state = State::Overflow;
+                    } else if run < rest.len() {
+                        self.state = State::SubnegotiationIac;
+                        i += 1;
+                    }
+                    i += run;
+                }
+                State::SubnegotiationIac | State::OverflowIac => {
+                    let overflowed = self.state == State::OverflowIac;
+                    match byte {
+                        SE => {
+                            self.state = State::Data;
+                            let token = if overflowed {
+                                Token::Violation(Violation::SubnegotiationTooLong {
+                                    option: self.option,
+                                })
+                            } else {
+                                Token::Subnegotiation(self.option)
+                            };
+                            return Decoded::token(i + 1, o, token);
+                        }
+                        IAC if overflowed => self.state = State::Overflow,
+                        IAC if self.append(&[IAC]) => self.state = State::Subnegotiation,
+                        IAC => self.state = State::Overflow,
+                        _ => {
+                            // `IAC x` inside a subnegotiation: the SE was lost.
+                            // Resynchronise on the command the peer sent; the
+                            // byte is not consumed so `Iac` handles it next.
+                            self.state = State::Iac;
+                            let option = self.option;
+                            return Decoded::token(
+                                i,
+                                o,
+                                Token::Violation(Violation::UnterminatedSubnegotiation { option }),
+                            );
+                        }
+                    }
+                    i += 1;
+                }
+                State::Overflow => {
+                    let rest = &input[i..];
+                    match find_iac(rest) {
+                        Some(at) => {
+                            i += at + 1;
+                            self.state = State::OverflowIac;
+                        }
+                        None => i = input.len(),
+                    }
+                }
+            }
+        }
+        Decoded {
+            consumed: i,
+            written: o,
+            token: None,
+        }
+    }
+
+    /// Copies the data at the start of `input` into `out`, stopping at an
+    /// IAC that starts a command, at the end of the input, or when `out` is
+    /// full. Returns (consumed, written).
+    fn data_run(&mut self, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+        if self.nvt {
+            return self.nvt_data_run(input, out);
+        }
+        let mut i = 0;
+        let mut o = 0;
+        loop {
+            let rest = &input[i..];
+            let run = find_iac(rest).unwrap_or(rest.len());
+            let n = run.min(out.len() - o);
+            out[o..o + n].copy_from_slice(&rest[..n]);
+            i += n;
+            o += n;
+            if n < run {
+                return (i, o);
+            }
+            // Escaped 0xFF bytes are taken here in pairs instead of going
+            // through the state machine once per byte.
+            let (used, wrote) = iac_pairs(&input[i..], &mut out[o..]);
+            if used == 0 {
+                return (i, o);
+            }
+            i += used;
+            o += wrote;
+        }
+    }
+
+    /// NVT mode: as [`Self::data_run`], but drops the NUL the sender puts
+    /// after a CR (RFC 854: "CR NUL" is a bare carriage return).
+    fn nvt_data_run(&mut self, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+        let mut i = 0;
+        let mut o = 0;
+        loop {
+            if self.after_cr {
+                match input.get(i) {
+                    None => return (i, o), // the next read decides
+                    Some(&NUL) => i += 1,
+                    Some(_) => {}
+                }
+                self.after_cr = false;
+            }
+            let rest = &input[i..];
+            let stop = find_iac_or_cr(rest).unwrap_or(rest.len());
+            let run = if rest.get(stop) == Some(&CR) {
+                stop + 1
+            } else {
+                stop
+            };
+            let n = run.min(out.len() - o);
+            out[o..o + n].copy_from_slice(&rest[..n]);
+            i += n;
+            o += n;
+            if n < run || run == stop {
+                return (i, o); // out full, IAC next, or input used up
+            }
+            self.after_cr = true;
+        }
+    }
+
+    /// Appends to the payload; false (and nothing appended) if it would overflow.
+    fn append(&mut self, bytes: &[u8]) -> bool {
+        let start = usize::from(self.len);
+        let end = start + bytes.len();
+        match self.payload.get_mut(start..end) {
+            Some(slot) => {
+                slot.copy_from_slice(bytes);
+                // `end` fits in u8: the capacity is below 256.
+                self.len = end as u8;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Copies each `IAC IAC` pair at the start of `input` as one 0xFF.
+fn iac_pairs(input: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let pairs = input
+        .chunks_exact(2)
+        .take(out.len())
+        .take_while(|pair| pair == &[IAC, IAC])
+        .count();
+    out[..pairs].fill(IAC);
+    (pairs * 2, pairs)
+}
+
+impl Decoded {
+    fn token(consumed: usize, written: usize, token: Token) -> Self {
+        Decoded {
+            consumed,
+            written,
+            token: Some(token),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes everything, returning (data, tokens with payloads).
+    fn decode_all(
+        decoder: &mut Decoder,
+        input: &[u8],
+    ) -> ([u8; 512], usize, [(Option<Token>, [u8; 8]); 16]) {
+        let mut data = [0u8; 512];
+        let mut written = 0;
+        let mut tokens = [(None, [0u8; 8]); 16];
+        let mut n = 0;
+        let mut rest = input;
+        while !rest.is_empty() {
+            let step = decoder.decode(rest, &mut data[written..]);
+            rest = &rest[step.consumed..];
+            written += step.written;
+            if let Some(token) = step.token {
+                let mut payload = [0u8; 8];
+                if let Token::Subnegotiation(_) = token {
+                    let p = decoder.payload();
+                    payload[..p.len().min(8)].copy_from_slice(&p[..p.len().min(8)]);
+                }
+                tokens[n] = (Some(token), payload);
+                n += 1;
+            } else if step.consumed == 0 {
+                break;
+            }
+        }
+        (data, written, tokens)
+    }
+
+    fn binary() -> Decoder {
+        let mut decoder = Decoder::default();
+        decoder.set_nvt(false);
+        decoder
+    }
+
+    #[test]
+    fn doubled_iac_is_one_data_byte() {
+        let (data, n, tokens) = decode_all(&mut binary(), &[1, IAC, IAC, 2, IAC, IAC, IAC, IAC]);
+        assert_eq!(&data[..n], &[1, IAC, 2, IAC, IAC]);
+        assert_eq!(tokens[0].0, None);
+    }
+
+    #[test]
+    fn commands_negotiations_and_subnegotiations_are_tokens() {
+        let input = [
+            b'a', IAC, 241, b'b', IAC, 251, 44, IAC, SB, 44, 1, 0, 0, IAC, IAC, 0, IAC, SE, b'c',
+        ];
+        let (data, n, tokens) = decode_all(&mut binary(), &input);
+        assert_eq!(&data[..n], b"abc");
+        assert_eq!(tokens[0].0, Some(Token::Command(241)));
+        assert_eq!(tokens[1].0, Some(Token::Negotiation(Verb::Will, 44)));
+        assert_eq!(
+            tokens[2],
+            (Some(Token::Subnegotiation(44)), [1, 0, 0, IAC, 0, 0, 0, 0])
+        );
+    }
+
+    #[test]
+    fn stray_se_and_unknown_commands_are_violations_not_data() {
+        let (data, n, tokens) = decode_all(&mut binary(), &[IAC, SE, b'x', IAC, 17, b'y']);
+        assert_eq!(&data[..n], b"xy");
+        assert_eq!(
+            tokens[0].0,
+            Some(Token::Violation(Violation::StraySubnegotiationEnd))
+        );
+        assert_eq!(
+            tokens[1].0,
+            Some(Token::Violation(Violation::UnknownCommand(17)))
+        );
+    }
+
+    #[test]
+    fn a_command_inside_a_subnegotiation_ends_it_and_is_processed() {
+        let input = [IAC, SB, 44, 5, IAC, 251, 0, b'z'];
+        let (data, n, tokens) = decode_all(&mut binary(), &input);
+        assert_eq!(&data[..n], b"z");
+        assert_eq!(
+            tokens[0].0,
+            Some(Token::Violation(Violation::UnterminatedSubnegotiation {
+                option: 44
+            }))
+        );
+        assert_eq!(tokens[1].0, Some(Token::Negotiation(Verb::Will, 0)));
+    }
+
+    #[test]
+    fn an_overlong_subnegotiation_is_discarded_and_reported() {
+        let mut input = [7u8; SUBNEGOTIATION_CAPACITY + 20];
+        input[..3].copy_from_slice(&[IAC, SB, 44]);
+        input[30] = IAC;
+        input[31] = IAC; // an escaped 0xFF while overflowing
+        let end = input.len();
+        input[end - 3..].copy_from_slice(&[IAC, SE, b'k']);
+        let (data, n, tokens) = decode_all(&mut binary(), &input);
+        assert_eq!(&data[..n], b"k");
+        assert_eq!(
+            tokens[0].0,
+            Some(Token::Violation(Violation::SubnegotiationTooLong {
+                option: 44
+            }))
+        );
+    }
+
+    #[test]
+    fn a_payload_of_exactly_the_capacity_fits() {
+        let mut input = [9u8; SUBNEGOTIATION_CAPACITY + 5];
+        input[..3].copy_from_slice(&[IAC, SB, 44]);
+        let end = input.len();
+        input[end - 2..].copy_from_slice(&[IAC, SE]);
+        let mut decoder = binary();
+        let (_, _, tokens) = decode_all(&mut decoder, &input);
+        assert_eq!(tokens[0].0, Some(Token::Subnegotiation(44)));
+        assert_eq!(decoder.payload().len(), SUBNEGOTIATION_CAPACITY);
+    }
+
+    #[test]
+    fn nvt_mode_drops_the_nul_after_cr_even_across_reads() {
+        let mut decoder = Decoder::default();
+        let (data, n, _) = decode_all(&mut decoder, b"a\r\0b\r\nc\r");
+        assert_eq!(&data[..n], b"a\rb\r\nc\r");
+        let (data, n, _) = decode_all(&mut decoder, b"\0d\0");
+        assert_eq!(&data[..n], b"d\0");
+    }
+
+    #[test]
+    fn binary_mode_keeps_every_nul() {
+        let (data, n, _) = decode_all(&mut binary(), b"a\r\0b");
+        assert_eq!(&data[..n], b"a\r\0b");
+    }
+
+    #[test]
+    fn a_full_output_stops_decoding_without_losing_bytes() {
+        let mut decoder = binary();
+        let input = [1, 2, IAC, IAC, 3, IAC, IAC];
+        let mut out = [0u8; 1];
+        let mut data = [0u8; 8];
+        let mut got = 0;
+        let mut rest = &input[..];
+        while !rest.is_empty() {
+            let step = decoder.decode(rest, &mut out);
+            rest = &rest[step.consumed..];
+            data[got..got + step.written].copy_from_slice(&out[..step.written]);
+            got += step.written;
+        }
+        assert_eq!(&data[..got], &[1, 2, IAC, 3, IAC]);
+    }
+}

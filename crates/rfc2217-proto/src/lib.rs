@@ -1,0 +1,129 @@
+//! Telnet Com Port Control (RFC 2217) as a sans-IO state machine, for both
+//! the client and the access server.
+//!
+//! The crate is deterministic and does no I/O: bytes from the wire and the
+//! current time go in, events, outbound bytes and the next deadline come
+//! out. It is `no_std`, allocates nothing, has no dependencies and no
+//! `unsafe`, and no input from a peer can make it panic or grow.
+//!
+//! # The run loop
+//!
+//! Every driver (threads, `mio`, an embedded main loop) follows one rule:
+//! **after each input or command, drain every output before the next one**:
+//! events, then the transmit queue, then the next timeout. Here a client and
+//! an access server run against each other over in-memory "sockets"; a real
+//! driver reads and writes a `TcpStream` in the same places.
+//!
+//! ```
+//! use rfc2217_proto::{Command, Config, Event, Instant, Session, TRANSMIT_QUEUE_CAPACITY};
+//!
+//! /// One turn of the loop: feed `wire` (bytes from the peer) to `session`,
+//! /// deliver its data to `sink`, hand each event to `on_event`, then send
+//! /// queued commands and as much of `outgoing` as the session takes.
+//! fn turn(
+//!     session: &mut Session,
+//!     now: Instant,
+//!     mut wire: &[u8],
+//!     sink: &mut Vec<u8>,
+//!     outgoing: &mut &[u8],
+//!     send: &mut Vec<u8>,
+//!     on_event: &mut dyn FnMut(&mut Session, Event),
+//! ) {
+//!     let mut data = [0u8; 1024];
+//!     let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
+//!     loop {
+//!         let received = session.handle_input(now, wire, &mut data);
+//!         wire = &wire[received.consumed..];
+//!         sink.extend_from_slice(&data[..received.data_len]);
+//!         while let Some(event) = session.poll_event() {
+//!             on_event(session, event);
+//!         }
+//!         let n = session.poll_transmit(&mut out);
+//!         send.extend_from_slice(&out[..n]);
+//!         if wire.is_empty() {
+//!             break;
+//!         }
+//!     }
+//!     let encoded = session.encode_data(outgoing, &mut out);
+//!     *outgoing = &outgoing[encoded.consumed..];
+//!     send.extend_from_slice(&out[..encoded.written]);
+//!     if session.poll_timeout().is_some_and(|deadline| deadline <= now) {
+//!         session.handle_timeout(now);
+//!     }
+//! }
+//!
+//! let now = Instant::ZERO;
+//! let mut client = Session::new(Config::client(), now);
+//! let mut server = Session::new(Config::server(), now);
+//!
+//! // The client pipelines its request; the server's application applies it
+//! // and answers with the value in use.
+//! let id = client.request(now, Command::SetBaudRate(115_200)).unwrap();
+//! let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+//! let (mut device, mut screen) = (Vec::new(), Vec::new());
+//! let mut typed: &[u8] = b"AT\r\xff"; // 0xFF is escaped on the wire
+//! let mut confirmed = false;
+//! for _ in 0..4 {
+//!     let wire = std::mem::take(&mut to_client);
+//!     turn(&mut client, now, &wire, &mut screen, &mut typed, &mut to_server, &mut |_, event| {
+//!         if let Event::Reply { id: Some(done), .. } = event {
+//!             confirmed |= done == id;
+//!         }
+//!     });
+//!     let wire = std::mem::take(&mut to_server);
+//!     turn(&mut server, now, &wire, &mut device, &mut &[][..], &mut to_client, &mut |server, event| {
+//!         if let Event::Request(Command::SetBaudRate(rate)) = event {
+//!             // ... apply `rate` to the serial port, then:
+//!             server.respond(Command::SetBaudRate(rate)).unwrap();
+//!         }
+//!     });
+//! }
+//! assert!(confirmed && client.is_com_port_active());
+//! assert_eq!(device, b"AT\r\xff");
+//! ```
+//!
+//! # Invariants
+//!
+//! * **Split invariance**: feeding the input in any split into reads gives
+//!   the same data and events as one read.
+//! * **Bounded memory**: [`Session`] has a fixed size (see the benchmark);
+//!   when a queue is full the session stops consuming input instead of
+//!   growing, and the caller's next drain lets it go on. No byte is dropped.
+//! * **No panics** on any peer input: malformed input becomes an
+//!   [`Event::PeerViolation`] and the session carries on.
+//! * **No clock**: time is passed in as [`Instant`].
+//!
+//! # Layers
+//!
+//! Telnet framing ([`decode`](crate) and escaping), RFC 1143 option
+//! negotiation, the RFC 2217 codec ([`Command`] and its typed values), and
+//! the [`Session`] that ties them together with request matching, timers and
+//! flow control.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+mod comport;
+mod decode;
+mod encode;
+mod error;
+mod event;
+mod negotiation;
+mod scan;
+mod session;
+mod telnet;
+mod time;
+
+pub use comport::{
+    Command, CommandKind, Control, ControlGroup, DataSize, LineState, Malformed, ModemState,
+    Parity, Purge, StopSize, COM_PORT_OPTION, SERVER_OFFSET,
+};
+pub use decode::SUBNEGOTIATION_CAPACITY;
+pub use error::Error;
+pub use event::{Event, ReplyStatus, RequestId, Unavailable, Violation};
+pub use session::{
+    AckPolicy, Config, Encoded, Received, Role, Session, PENDING_REQUEST_CAPACITY,
+    SIGNATURE_CAPACITY, TRANSMIT_QUEUE_CAPACITY,
+};
+pub use telnet::{Side, TelnetCommand, TelnetOption, Verb};
+pub use time::Instant;

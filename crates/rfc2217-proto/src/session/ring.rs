@@ -1,0 +1,66 @@
+//! A fixed-capacity FIFO queue of small `Copy` values.
+
+#[derive(Clone, Debug)]
+pub(crate) struct Ring<T: Copy, const N: usize> {
+    slots: [Option<T>; N],
+    head: usize,
+    len: usize,
+}
+
+impl<T: Copy, const N: usize> Default for Ring<T, N> {
+    fn default() -> Self {
+        Ring {
+            slots: [None; N],
+            head: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> Ring<T, N> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn free(&self) -> usize {
+        N - self.len
+    }
+
+    /// Appends `value`; returns false (dropping nothing already queued) if full.
+    pub(crate) fn push(&mut self, value: T) -> bool {
+        if self.len == N {
+            return false;
+        }
+        self.slots[(self.head + self.len) % N] = Some(value);
+        self.len += 1;
+        true
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        let value = self.slots.get_mut(self.head)?.take()?;
+        self.head = (self.head + 1) % N;
+        self.len -= 1;
+        Some(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_order_across_wrap_around_and_refuses_when_full() {
+        let mut ring = Ring::<u8, 3>::default();
+        for round in 0..5u8 {
+            assert!(ring.push(round) && ring.push(round + 10) && ring.push(round + 20));
+            assert!(!ring.push(99));
+            assert_eq!(ring.pop(), Some(round));
+            assert!(ring.push(round + 30));
+            assert_eq!(
+                [ring.pop(), ring.pop(), ring.pop(), ring.pop()],
+                [Some(round + 10), Some(round + 20), Some(round + 30), None]
+            );
+            assert!(ring.is_empty());
+        }
+    }
+}
