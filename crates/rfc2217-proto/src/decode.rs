@@ -313,11 +313,11 @@ impl Decoded {
 mod tests {
     use super::*;
 
-    /// Decodes everything, returning (data, tokens with payloads).
-    fn decode_all(
-        decoder: &mut Decoder,
-        input: &[u8],
-    ) -> ([u8; 512], usize, [(Option<Token>, [u8; 8]); 16]) {
+    /// Up to 16 tokens, each with the first 8 bytes of its payload.
+    type Tokens = [(Option<Token>, [u8; 8]); 16];
+
+    /// Decodes everything, returning (data, length, tokens with payloads).
+    fn decode_all(decoder: &mut Decoder, input: &[u8]) -> ([u8; 512], usize, Tokens) {
         let mut data = [0u8; 512];
         let mut written = 0;
         let mut tokens = [(None, [0u8; 8]); 16];

@@ -67,17 +67,43 @@ impl<const N: usize> Default for Outbox<N> {
     }
 }
 
+/// A queue of outbound bytes, whatever its capacity.
+pub(crate) trait Lane {
+    /// Bytes that can still be queued.
+    fn free(&self) -> usize;
+    /// Queues `bytes` verbatim, or returns false if they do not all fit.
+    fn push(&mut self, bytes: &[u8]) -> bool;
+    /// Queues `IAC SB option <payload, IAC doubled> IAC SE`, or returns
+    /// false (queueing nothing) if it does not fit.
+    fn push_subnegotiation(&mut self, option: u8, payload: &[&[u8]]) -> bool;
+}
+
 impl<const N: usize> Outbox<N> {
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
-    pub(crate) fn free(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Moves up to `limit` queued bytes, as many as fit, into `out`;
+    /// returns how many.
+    pub(crate) fn drain_into(&mut self, out: &mut [u8], limit: usize) -> usize {
+        let n = self.len.min(out.len()).min(limit);
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes.copy_within(n..self.len, 0);
+        self.len -= n;
+        n
+    }
+}
+
+impl<const N: usize> Lane for Outbox<N> {
+    fn free(&self) -> usize {
         N - self.len
     }
 
-    /// Queues `bytes` verbatim, or returns false if they do not all fit.
-    pub(crate) fn push(&mut self, bytes: &[u8]) -> bool {
+    fn push(&mut self, bytes: &[u8]) -> bool {
         match self.bytes.get_mut(self.len..self.len + bytes.len()) {
             Some(slot) => {
                 slot.copy_from_slice(bytes);
@@ -88,9 +114,7 @@ impl<const N: usize> Outbox<N> {
         }
     }
 
-    /// Queues `IAC SB option <payload, IAC doubled> IAC SE`, or returns
-    /// false (queueing nothing) if it does not fit.
-    pub(crate) fn push_subnegotiation(&mut self, option: u8, payload: &[&[u8]]) -> bool {
+    fn push_subnegotiation(&mut self, option: u8, payload: &[&[u8]]) -> bool {
         let len = 5 + payload.iter().map(|part| escaped_len(part)).sum::<usize>();
         if len > self.free() {
             return false;
@@ -102,15 +126,6 @@ impl<const N: usize> Outbox<N> {
         }
         ok &= self.push(&[IAC, SE]);
         ok
-    }
-
-    /// Moves as many queued bytes as fit into `out`; returns how many.
-    pub(crate) fn drain_into(&mut self, out: &mut [u8]) -> usize {
-        let n = self.len.min(out.len());
-        out[..n].copy_from_slice(&self.bytes[..n]);
-        self.bytes.copy_within(n..self.len, 0);
-        self.len -= n;
-        n
     }
 }
 
@@ -168,10 +183,11 @@ mod tests {
         let mut outbox = Outbox::<16>::default();
         assert!(outbox.push_subnegotiation(44, &[&[1], &[0, 0, 0, IAC]]));
         let mut out = [0u8; 4];
-        assert_eq!(outbox.drain_into(&mut out), 4);
+        assert_eq!(outbox.drain_into(&mut out, usize::MAX), 4);
         assert_eq!(out, [IAC, SB, 44, 1]);
         let mut rest = [0u8; 16];
-        let n = outbox.drain_into(&mut rest);
+        assert_eq!(outbox.drain_into(&mut rest, 2), 2);
+        let n = 2 + outbox.drain_into(&mut rest[2..], usize::MAX);
         assert_eq!(&rest[..n], &[0, 0, 0, IAC, IAC, IAC, SE]);
         assert!(outbox.is_empty());
     }

@@ -102,6 +102,11 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+// Peer input must never panic: no unwrap, expect or panic in the library.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod comport;
 mod decode;

@@ -51,7 +51,7 @@ impl Session {
                     // pyserial's client reads CTS/DSR/RI/CD only after a first
                     // notification, as ser2net and PortManager send one.
                     let lines = Command::NotifyModemState(self.modem_lines & self.modem_state_mask);
-                    let _ = push_command(&mut self.held, Role::Server, &lines, &[]);
+                    let _ = push_command(&mut self.outbox, Role::Server, &lines, &[]);
                 }
             }
             (ComPort::Unavailable, false, _) | (_, false, true) => {}
@@ -180,6 +180,7 @@ impl Session {
         }
         self.suspended_by_peer = suspended;
         if suspended {
+            self.in_flight = self.outbox.len();
             self.push_event(Event::Suspended);
         } else {
             // Held requests only now reach the server: restart their clocks.

@@ -13,22 +13,22 @@ use ring::Ring;
 
 use crate::comport::{Command, LineState, ModemState, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::Decoder;
-use crate::encode::{escape_data, Outbox};
+use crate::encode::{escape_data, Lane, Outbox};
 use crate::error::Error;
 use crate::event::{Event, RequestId};
 use crate::negotiation::{Acceptance, Options, Outcome};
 use crate::telnet::{Side, TelnetCommand, TelnetOption, IAC};
 use crate::time::Instant;
 
-/// Capacity of the lane that is never held back: Telnet negotiation,
-/// FLOWCONTROL-SUSPEND/RESUME and every answer to the peer.
-const PRIORITY_CAPACITY: usize = 200;
-/// Capacity of the lane of what this end initiates (requests, notifications,
-/// Telnet commands): held back while the peer has suspended us.
-const HELD_CAPACITY: usize = 160;
+/// Capacity of the outbox: everything we send, in order.
+const OUTBOX_CAPACITY: usize = 256;
+/// Capacity of the bypass: while the peer has suspended us the outbox is
+/// held back, and what must still go out (negotiation, flow control, answers
+/// to the peer's requests, so it can never deadlock us) goes here.
+const BYPASS_CAPACITY: usize = 144;
 /// Bytes that [`Session::poll_transmit`] may have to hand out at once; a
 /// transmit buffer this large always empties the session's queues.
-pub const TRANSMIT_QUEUE_CAPACITY: usize = PRIORITY_CAPACITY + HELD_CAPACITY;
+pub const TRANSMIT_QUEUE_CAPACITY: usize = OUTBOX_CAPACITY + BYPASS_CAPACITY;
 const EVENT_CAPACITY: usize = 8;
 /// Requests a client can have waiting for replies at once.
 pub const PENDING_REQUEST_CAPACITY: usize = 10;
@@ -83,6 +83,7 @@ enum ComPort {
 ///   [`handle_modem_lines`](Self::handle_modem_lines), [`handle_line_state`](Self::handle_line_state).
 /// * **Commands** from the application, plain verbs: [`request`](Self::request),
 ///   [`barrier`](Self::barrier), [`respond`](Self::respond), [`send_signature`](Self::send_signature),
+///   [`negotiate`](Self::negotiate),
 ///   [`suspend_peer`](Self::suspend_peer), [`resume_peer`](Self::resume_peer), ...
 /// * **Outputs**, named `poll_*`: [`poll_event`](Self::poll_event),
 ///   [`poll_transmit`](Self::poll_transmit), [`poll_timeout`](Self::poll_timeout);
@@ -101,13 +102,16 @@ pub struct Session {
     config: Config,
     decoder: Decoder,
     options: Options,
-    priority: Outbox<PRIORITY_CAPACITY>,
-    held: Outbox<HELD_CAPACITY>,
+    outbox: Outbox<OUTBOX_CAPACITY>,
+    bypass: Outbox<BYPASS_CAPACITY>,
     events: Ring<Event, EVENT_CAPACITY>,
     pending: Pending<PENDING_REQUEST_CAPACITY>,
     peer_signature: Text,
     com_port: ComPort,
     suspended_by_peer: bool,
+    /// Bytes at the front of the outbox queued before the peer suspended
+    /// us: already in flight as far as the peer knows, so not held back.
+    in_flight: usize,
     next_request: u16,
     /// Server: masks in force. Client: unused.
     line_state_mask: LineState,
@@ -161,12 +165,13 @@ impl Session {
             config,
             decoder: Decoder::default(),
             options: Options::new(acceptance),
-            priority: Outbox::default(),
-            held: Outbox::default(),
+            outbox: Outbox::default(),
+            bypass: Outbox::default(),
             events: Ring::default(),
             pending: Pending::default(),
             peer_signature: Text::EMPTY,
             suspended_by_peer: false,
+            in_flight: 0,
             next_request: 0,
             line_state_mask: LineState::EMPTY,
             modem_state_mask: ModemState::ALL,
@@ -303,7 +308,7 @@ impl Session {
         let changed = ModemState((reading.0 ^ previous.0) | (value.0 & !ModemState::LINES.0));
         if self.is_com_port_active() && !(changed & self.modem_state_mask).is_empty() {
             let notify = Command::NotifyModemState(value & self.modem_state_mask);
-            if !push_command(&mut self.held, Role::Server, &notify, &[]) {
+            if !push_command(&mut self.outbox, Role::Server, &notify, &[]) {
                 return Err(Error::TransmitQueueFull);
             }
         }
@@ -319,7 +324,7 @@ impl Session {
         let masked = state & self.line_state_mask;
         if self.is_com_port_active() && !masked.is_empty() {
             let notify = Command::NotifyLineState(masked);
-            if !push_command(&mut self.held, Role::Server, &notify, &[]) {
+            if !push_command(&mut self.outbox, Role::Server, &notify, &[]) {
                 return Err(Error::TransmitQueueFull);
             }
         }
@@ -367,7 +372,12 @@ impl Session {
         if signature.is_empty() || signature.len() > SIGNATURE_CAPACITY {
             return Err(Error::InvalidSignature);
         }
-        if !push_command(&mut self.held, Role::Client, &Command::Signature, signature) {
+        if !push_command(
+            &mut self.outbox,
+            Role::Client,
+            &Command::Signature,
+            signature,
+        ) {
             return Err(Error::TransmitQueueFull);
         }
         Ok(())
@@ -390,9 +400,27 @@ impl Session {
         self.answer(&Command::FlowControlResume, &[])
     }
 
+    /// Asks the peer to enable or disable one side of an option (RFC 1143:
+    /// nothing is sent if that is already the state or the request in
+    /// flight). The opening negotiation is done by [`Session::new`]; this is
+    /// for later changes, e.g. a server dropping BINARY for a raw client.
+    pub fn negotiate(
+        &mut self,
+        option: TelnetOption,
+        side: Side,
+        enable: bool,
+    ) -> Result<(), Error> {
+        if !self.has_room_for_answer(3) || self.events.free() < MAX_EVENTS_PER_TOKEN {
+            return Err(Error::TransmitQueueFull);
+        }
+        let outcome = self.options.request(option, side, enable);
+        self.apply_negotiation(outcome);
+        Ok(())
+    }
+
     /// Sends a two-byte Telnet command (e.g. BRK), in order with the data.
     pub fn send_telnet_command(&mut self, command: TelnetCommand) -> Result<(), Error> {
-        if self.held.push(&[IAC, command.to_byte()]) {
+        if self.outbox.push(&[IAC, command.to_byte()]) {
             Ok(())
         } else {
             Err(Error::TransmitQueueFull)
@@ -407,13 +435,21 @@ impl Session {
         self.events.pop()
     }
 
-    /// Moves queued outbound bytes into `out`; returns how many. Commands
-    /// this end initiated stay queued while the peer has suspended us.
+    /// Moves queued outbound bytes into `out`, in the order they were
+    /// queued; returns how many. While the peer has suspended us, what we
+    /// queue goes out only if it must (negotiation, flow control, answers to
+    /// the peer's requests); what was queued before the suspension is sent
+    /// as if it had already left, so the output does not depend on when the
+    /// caller drained.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut [u8]) -> usize {
-        let mut written = self.priority.drain_into(out);
-        if !self.suspended_by_peer {
-            written += self.held.drain_into(&mut out[written..]);
+        let mut written = self.outbox.drain_into(out, self.in_flight);
+        self.in_flight -= written;
+        if self.in_flight == 0 {
+            written += self.bypass.drain_into(&mut out[written..], usize::MAX);
+            if !self.suspended_by_peer {
+                written += self.outbox.drain_into(&mut out[written..], usize::MAX);
+            }
         }
         written
     }
@@ -441,7 +477,7 @@ impl Session {
     /// kept) or while [`is_ready_for_data`](Self::is_ready_for_data) is false.
     pub fn encode_data(&mut self, data: &[u8], out: &mut [u8]) -> Encoded {
         let written = self.poll_transmit(out);
-        let queued = !self.priority.is_empty() || !self.held.is_empty();
+        let queued = !self.bypass.is_empty() || !self.outbox.is_empty();
         let blocked = queued || !self.is_ready_for_data();
         if blocked {
             return Encoded {
@@ -468,7 +504,27 @@ impl Session {
     }
 
     fn has_room_for_token(&self) -> bool {
-        self.events.free() >= MAX_EVENTS_PER_TOKEN && self.priority.free() >= MAX_ANSWER_LEN
+        self.events.free() >= MAX_EVENTS_PER_TOKEN && self.has_room_for_answer(MAX_ANSWER_LEN)
+    }
+
+    fn has_room_for_answer(&self, len: usize) -> bool {
+        let free = if self.suspended_by_peer {
+            self.bypass.free()
+        } else {
+            self.outbox.free()
+        };
+        free >= len
+    }
+
+    /// Where what must go out even while the peer has suspended us is
+    /// queued: the outbox normally (so everything leaves in order), the
+    /// bypass while suspended.
+    fn answer_lane(&mut self) -> &mut dyn Lane {
+        if self.suspended_by_peer {
+            &mut self.bypass
+        } else {
+            &mut self.outbox
+        }
     }
 
     fn request_with_policy(
@@ -481,7 +537,7 @@ impl Session {
         if policy != AckPolicy::None && self.pending.is_full() {
             return Err(Error::TooManyPendingRequests);
         }
-        if !push_command(&mut self.held, Role::Client, &command, &[]) {
+        if !push_command(&mut self.outbox, Role::Client, &command, &[]) {
             return Err(Error::TransmitQueueFull);
         }
         let id = RequestId(self.next_request);
@@ -501,17 +557,18 @@ impl Session {
     /// Queues a command this end initiates (held back while suspended).
     fn send_initiated(&mut self, role: Role, command: Command) -> Result<(), Error> {
         self.require_role(role)?;
-        if push_command(&mut self.held, role, &command, &[]) {
+        if push_command(&mut self.outbox, role, &command, &[]) {
             Ok(())
         } else {
             Err(Error::TransmitQueueFull)
         }
     }
 
-    /// Queues a command in this role's direction on the lane that is never
-    /// held back.
+    /// Queues a command in this role's direction that must go out even
+    /// while the peer has suspended us.
     fn answer(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
-        if push_command(&mut self.priority, self.config.role, command, text) {
+        let role = self.config.role;
+        if push_command(self.answer_lane(), role, command, text) {
             Ok(())
         } else {
             Err(Error::TransmitQueueFull)
@@ -527,7 +584,7 @@ impl Session {
     /// Queues the reply of a negotiation step and reports what changed.
     fn apply_negotiation(&mut self, outcome: Outcome) {
         if let Some((verb, code)) = outcome.reply {
-            let _ = self.priority.push(&[IAC, verb.to_byte(), code]);
+            let _ = self.answer_lane().push(&[IAC, verb.to_byte(), code]);
         }
         if let Some((option, side, enabled)) = outcome.changed {
             self.push_event(Event::OptionChanged {
@@ -544,17 +601,12 @@ impl Session {
 
 /// Queues `IAC SB COM-PORT-OPTION code value text IAC SE` with the code of
 /// `role`'s direction; false (nothing queued) if it does not fit.
-fn push_command<const N: usize>(
-    outbox: &mut Outbox<N>,
-    role: Role,
-    command: &Command,
-    text: &[u8],
-) -> bool {
+fn push_command(lane: &mut dyn Lane, role: Role, command: &Command, text: &[u8]) -> bool {
     let offset = match role {
         Role::Client => 0,
         Role::Server => SERVER_OFFSET,
     };
     let code = command.kind().code() + offset;
     let (value, len) = command.value();
-    outbox.push_subnegotiation(COM_PORT_OPTION, &[&[code], &value[..len], text])
+    lane.push_subnegotiation(COM_PORT_OPTION, &[&[code], &value[..len], text])
 }
