@@ -55,7 +55,8 @@ pub(crate) fn escaped_len(bytes: &[u8]) -> usize {
 #[derive(Clone, Debug)]
 pub(crate) struct Outbox<const N: usize> {
     bytes: [u8; N],
-    len: usize,
+    /// Bytes queued; a `u16` keeps the session small (capacities are far below 64 KiB).
+    len: u16,
 }
 
 impl<const N: usize> Default for Outbox<N> {
@@ -84,30 +85,37 @@ impl<const N: usize> Outbox<N> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        usize::from(self.len)
     }
 
     /// Moves up to `limit` queued bytes, as many as fit, into `out`;
     /// returns how many.
     pub(crate) fn drain_into(&mut self, out: &mut [u8], limit: usize) -> usize {
-        let n = self.len.min(out.len()).min(limit);
+        let len = self.len();
+        let n = len.min(out.len()).min(limit);
         out[..n].copy_from_slice(&self.bytes[..n]);
-        self.bytes.copy_within(n..self.len, 0);
-        self.len -= n;
+        self.bytes.copy_within(n..len, 0);
+        self.set_len(len - n);
         n
+    }
+
+    fn set_len(&mut self, len: usize) {
+        // Never above N, and every capacity used is below 64 KiB.
+        self.len = len as u16;
     }
 }
 
 impl<const N: usize> Lane for Outbox<N> {
     fn free(&self) -> usize {
-        N - self.len
+        N - self.len()
     }
 
     fn push(&mut self, bytes: &[u8]) -> bool {
-        match self.bytes.get_mut(self.len..self.len + bytes.len()) {
+        let len = self.len();
+        match self.bytes.get_mut(len..len + bytes.len()) {
             Some(slot) => {
                 slot.copy_from_slice(bytes);
-                self.len += bytes.len();
+                self.set_len(len + bytes.len());
                 true
             }
             None => false,
@@ -121,8 +129,9 @@ impl<const N: usize> Lane for Outbox<N> {
         }
         let mut ok = self.push(&[IAC, SB, option]);
         for part in payload {
-            let (_, written) = escape_data(part, &mut self.bytes[self.len..], false);
-            self.len += written;
+            let len = self.len();
+            let (_, written) = escape_data(part, &mut self.bytes[len..], false);
+            self.set_len(len + written);
         }
         ok &= self.push(&[IAC, SE]);
         ok

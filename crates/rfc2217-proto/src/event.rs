@@ -41,8 +41,6 @@ pub enum Event {
     Reply {
         /// The request it answers, or `None` if no request was waiting.
         id: Option<RequestId>,
-        /// What we asked, if a request was waiting.
-        request: Option<Command>,
         /// What the server says is in use.
         reply: Command,
         /// How the answer compares with the request.

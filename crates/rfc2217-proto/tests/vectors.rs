@@ -179,7 +179,6 @@ fn server_answers_are_decoded_by_the_client() {
             }
             _ => Event::Reply {
                 id: None,
-                request: None,
                 reply: command,
                 status: ReplyStatus::Unsolicited,
             },

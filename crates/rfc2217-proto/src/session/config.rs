@@ -59,8 +59,9 @@ impl Text {
 pub struct Config {
     pub(crate) role: Role,
     pub(crate) signature: Text,
-    pub(crate) request_timeout: Duration,
-    pub(crate) negotiation_timeout: Duration,
+    /// Timeouts in milliseconds: a `Duration` would double their size.
+    request_timeout_ms: u32,
+    negotiation_timeout_ms: u32,
     pub(crate) ack_policy: [AckPolicy; 13],
 }
 
@@ -90,8 +91,8 @@ impl Config {
         Config {
             role: Role::Client,
             signature: Text::new(DEFAULT_SIGNATURE).unwrap_or(Text::EMPTY),
-            request_timeout: Duration::from_secs(3),
-            negotiation_timeout: Duration::from_secs(3),
+            request_timeout_ms: 3000,
+            negotiation_timeout_ms: 3000,
             ack_policy,
         }
     }
@@ -101,7 +102,7 @@ impl Config {
     pub fn server() -> Self {
         Config {
             role: Role::Server,
-            negotiation_timeout: Duration::from_secs(4),
+            negotiation_timeout_ms: 4000,
             ..Config::client()
         }
     }
@@ -116,16 +117,27 @@ impl Config {
         Ok(self)
     }
 
-    /// How long a client waits for each reply.
+    /// How long a client waits for each reply (held in whole milliseconds,
+    /// at most about 49 days).
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
+        self.request_timeout_ms = millis(timeout);
         self
     }
 
     /// How long to wait for COM-PORT-OPTION to be agreed.
     pub fn with_negotiation_timeout(mut self, timeout: Duration) -> Self {
-        self.negotiation_timeout = timeout;
+        self.negotiation_timeout_ms = millis(timeout);
         self
+    }
+
+    /// How long a client waits for each reply.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms.into())
+    }
+
+    /// How long to wait for COM-PORT-OPTION to be agreed.
+    pub fn negotiation_timeout(&self) -> Duration {
+        Duration::from_millis(self.negotiation_timeout_ms.into())
     }
 
     /// The client's ack policy for one kind of request.
@@ -145,9 +157,21 @@ impl Config {
     }
 }
 
+fn millis(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_are_kept_in_milliseconds_and_saturate() {
+        let config = Config::client().with_request_timeout(Duration::from_micros(1500));
+        assert_eq!(config.request_timeout(), Duration::from_millis(1));
+        let forever = Config::server().with_negotiation_timeout(Duration::MAX);
+        assert_eq!(forever.negotiation_timeout(), Duration::from_millis(u32::MAX.into()));
+    }
 
     #[test]
     fn signature_must_be_non_empty_and_fit() {

@@ -146,13 +146,11 @@ impl Session {
         match self.pending.take_reply(&reply) {
             Some(request) => Event::Reply {
                 id: Some(request.id),
-                request: Some(request.command),
                 reply,
                 status: request.status(&reply),
             },
             None => Event::Reply {
                 id: None,
-                request: None,
                 reply,
                 status: ReplyStatus::Unsolicited,
             },
@@ -185,7 +183,7 @@ impl Session {
         } else {
             // Held requests only now reach the server: restart their clocks.
             self.pending
-                .reset_deadlines(now + self.config.request_timeout);
+                .reset_deadlines(now + self.config.request_timeout());
             self.push_event(Event::Resumed);
         }
     }

@@ -13,15 +13,16 @@ use ring::Ring;
 
 use crate::comport::{Command, LineState, ModemState, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::Decoder;
-use crate::encode::{escape_data, Lane, Outbox};
+use crate::encode::{escape_data, escaped_len, Lane, Outbox};
 use crate::error::Error;
 use crate::event::{Event, RequestId};
 use crate::negotiation::{Acceptance, Options, Outcome};
 use crate::telnet::{Side, TelnetCommand, TelnetOption, IAC};
 use crate::time::Instant;
 
-/// Capacity of the outbox: everything we send, in order.
-const OUTBOX_CAPACITY: usize = 256;
+/// Capacity of the outbox: everything we send, in order. It holds a
+/// client's whole opening batch (about 100 bytes) with room to answer.
+const OUTBOX_CAPACITY: usize = 192;
 /// Capacity of the bypass: while the peer has suspended us the outbox is
 /// held back, and what must still go out (negotiation, flow control, answers
 /// to the peer's requests, so it can never deadlock us) goes here.
@@ -33,9 +34,10 @@ const EVENT_CAPACITY: usize = 8;
 /// Requests a client can have waiting for replies at once.
 pub const PENDING_REQUEST_CAPACITY: usize = 10;
 
-/// The longest answer one inbound token can queue: a signature with every
-/// byte escaped, in `IAC SB 44 code ... IAC SE`.
-const MAX_ANSWER_LEN: usize = 6 + 2 * SIGNATURE_CAPACITY;
+/// The longest answer one inbound token can queue besides our signature:
+/// a SET-BAUDRATE with every value byte escaped (`IAC SB 44 101` + 8 +
+/// `IAC SE`), or a negotiation reply plus the first modem-state notification.
+const MAX_FIXED_ANSWER_LEN: usize = 14;
 /// The most events one inbound token can queue (an option change,
 /// COM-PORT becoming active or unavailable).
 const MAX_EVENTS_PER_TOKEN: usize = 2;
@@ -109,6 +111,9 @@ pub struct Session {
     peer_signature: Text,
     com_port: ComPort,
     suspended_by_peer: bool,
+    /// Room the queues keep for the answer to one inbound token: the larger
+    /// of [`MAX_FIXED_ANSWER_LEN`] and our signature, escaped and framed.
+    answer_reserve: u8,
     /// Bytes at the front of the outbox queued before the peer suspended
     /// us: already in flight as far as the peer knows, so not held back.
     in_flight: usize,
@@ -158,9 +163,12 @@ impl Session {
                 ],
             ),
         };
+        let signature_answer = 6 + escaped_len(config.signature.as_bytes());
         let mut session = Session {
+            // At most 6 + 2 * SIGNATURE_CAPACITY = 134.
+            answer_reserve: signature_answer.max(MAX_FIXED_ANSWER_LEN) as u8,
             com_port: ComPort::Negotiating {
-                deadline: now + config.negotiation_timeout,
+                deadline: now + config.negotiation_timeout(),
             },
             config,
             decoder: Decoder::default(),
@@ -504,7 +512,8 @@ impl Session {
     }
 
     fn has_room_for_token(&self) -> bool {
-        self.events.free() >= MAX_EVENTS_PER_TOKEN && self.has_room_for_answer(MAX_ANSWER_LEN)
+        self.events.free() >= MAX_EVENTS_PER_TOKEN
+            && self.has_room_for_answer(usize::from(self.answer_reserve))
     }
 
     fn has_room_for_answer(&self, len: usize) -> bool {
@@ -548,7 +557,7 @@ impl Session {
                 id,
                 command,
                 policy,
-                deadline: now + self.config.request_timeout,
+                deadline: now + self.config.request_timeout(),
             });
         }
         Ok(id)

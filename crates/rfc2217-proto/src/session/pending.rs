@@ -51,7 +51,7 @@ fn answers(request: &Command, reply: &Command) -> bool {
 #[derive(Clone, Debug)]
 pub(crate) struct Pending<const N: usize> {
     requests: [Option<Request>; N],
-    len: usize,
+    len: u8,
 }
 
 impl<const N: usize> Default for Pending<N> {
@@ -65,15 +65,16 @@ impl<const N: usize> Default for Pending<N> {
 
 impl<const N: usize> Pending<N> {
     pub(crate) fn len(&self) -> usize {
-        self.len
+        usize::from(self.len)
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        self.len == N
+        self.len() == N
     }
 
     pub(crate) fn push(&mut self, request: Request) -> bool {
-        match self.requests.get_mut(self.len) {
+        let len = self.len();
+        match self.requests.get_mut(len) {
             Some(slot) => {
                 *slot = Some(request);
                 self.len += 1;
@@ -120,7 +121,7 @@ impl<const N: usize> Pending<N> {
     }
 
     fn iter(&self) -> impl Iterator<Item = &Request> {
-        self.requests[..self.len].iter().flatten()
+        self.requests[..self.len()].iter().flatten()
     }
 
     fn position(&self, matches: impl Fn(&Request) -> bool) -> Option<usize> {
@@ -129,7 +130,8 @@ impl<const N: usize> Pending<N> {
 
     fn remove(&mut self, index: usize) -> Option<Request> {
         let request = self.requests.get_mut(index)?.take()?;
-        self.requests[index..self.len].rotate_left(1);
+        let len = self.len();
+        self.requests[index..len].rotate_left(1);
         self.len -= 1;
         Some(request)
     }

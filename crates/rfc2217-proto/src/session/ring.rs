@@ -3,8 +3,8 @@
 #[derive(Clone, Debug)]
 pub(crate) struct Ring<T: Copy, const N: usize> {
     slots: [Option<T>; N],
-    head: usize,
-    len: usize,
+    head: u8,
+    len: u8,
 }
 
 impl<T: Copy, const N: usize> Default for Ring<T, N> {
@@ -23,22 +23,24 @@ impl<T: Copy, const N: usize> Ring<T, N> {
     }
 
     pub(crate) fn free(&self) -> usize {
-        N - self.len
+        N - usize::from(self.len)
     }
 
     /// Appends `value`; returns false (dropping nothing already queued) if full.
     pub(crate) fn push(&mut self, value: T) -> bool {
-        if self.len == N {
+        if self.free() == 0 {
             return false;
         }
-        self.slots[(self.head + self.len) % N] = Some(value);
+        let slot = (usize::from(self.head) + usize::from(self.len)) % N;
+        self.slots[slot] = Some(value);
         self.len += 1;
         true
     }
 
     pub(crate) fn pop(&mut self) -> Option<T> {
-        let value = self.slots.get_mut(self.head)?.take()?;
-        self.head = (self.head + 1) % N;
+        let value = self.slots.get_mut(usize::from(self.head))?.take()?;
+        // Capacities are tiny (a session uses 8), so the index fits a u8.
+        self.head = ((usize::from(self.head) + 1) % N) as u8;
         self.len -= 1;
         Some(value)
     }
