@@ -1,0 +1,102 @@
+//! Bounded memory: a peer that floods the session makes it stop consuming
+//! input until the caller drains, and nothing is lost.
+
+mod common;
+
+use common::{com_port, drain_transmit};
+use rfc2217_proto::{Command, Config, Event, Instant, Session, SIGNATURE_CAPACITY};
+
+const NOW: Instant = Instant::ZERO;
+
+fn server(config: Config) -> Session {
+    let mut session = Session::new(config, NOW);
+    let _ = drain_transmit(&mut session);
+    session
+}
+
+#[test]
+fn undrained_events_stop_the_input_and_nothing_is_lost() {
+    let mut server = server(Config::server());
+    let flood: Vec<u8> = (0..1000u32)
+        .flat_map(|rate| com_port(&[1, 0, 0, (rate >> 8) as u8, rate as u8]))
+        .collect();
+    let mut data = [0u8; 64];
+    let first = server.handle_input(NOW, &flood, &mut data);
+    assert!(
+        first.consumed < flood.len(),
+        "the event queue must fill and stop decoding"
+    );
+    // The caller that never drains makes no further progress...
+    let again = server.handle_input(NOW, &flood[first.consumed..], &mut data);
+    assert_eq!(again.consumed, 0);
+    // ...and one that drains gets every request, in order.
+    let mut rest = &flood[first.consumed..];
+    let mut requests: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
+    while !rest.is_empty() {
+        let step = server.handle_input(NOW, rest, &mut data);
+        rest = &rest[step.consumed..];
+        requests.extend(std::iter::from_fn(|| server.poll_event()));
+    }
+    let expected: Vec<Event> = (0..1000u32)
+        .map(|rate| Event::Request(Command::SetBaudRate(rate)))
+        .collect();
+    assert_eq!(requests, expected);
+}
+
+#[test]
+fn undrained_answers_stop_the_input_and_every_answer_is_sent() {
+    // The largest possible answer: a signature of 64 bytes of 0xFF.
+    let signature = [0xFF; SIGNATURE_CAPACITY];
+    let mut server = server(Config::server().with_signature(&signature).unwrap());
+    let flood: Vec<u8> = (0..200).flat_map(|_| com_port(&[0])).collect();
+    let mut data = [0u8; 64];
+    let first = server.handle_input(NOW, &flood, &mut data);
+    assert!(
+        first.consumed < flood.len(),
+        "the outbox must fill and stop decoding"
+    );
+    assert_eq!(
+        server
+            .handle_input(NOW, &flood[first.consumed..], &mut data)
+            .consumed,
+        0
+    );
+    let mut sent = drain_transmit(&mut server);
+    let mut rest = &flood[first.consumed..];
+    while !rest.is_empty() {
+        let step = server.handle_input(NOW, rest, &mut data);
+        assert!(step.consumed > 0);
+        rest = &rest[step.consumed..];
+        sent.extend(drain_transmit(&mut server));
+    }
+    let mut answer = vec![100];
+    answer.extend_from_slice(&signature);
+    let one = com_port(&answer);
+    assert_eq!(sent.len(), 200 * one.len());
+    assert!(sent.chunks(one.len()).all(|chunk| chunk == one.as_slice()));
+}
+
+#[test]
+fn a_full_data_buffer_stops_the_input_without_dropping_data() {
+    let mut client = Session::new(Config::client(), NOW);
+    let payload: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+    let mut wire = Vec::new();
+    for &b in &payload {
+        wire.push(b);
+        if b == 0xFF {
+            wire.push(0xFF);
+        }
+    }
+    // The peer is not in BINARY yet, so NVT rules apply; the payload never
+    // has a NUL after a CR, so every byte must come through.
+    let mut got = Vec::new();
+    let mut data = [0u8; 7];
+    let mut rest = wire.as_slice();
+    while !rest.is_empty() {
+        let step = client.handle_input(NOW, rest, &mut data);
+        assert!(step.data_len <= data.len());
+        got.extend_from_slice(&data[..step.data_len]);
+        rest = &rest[step.consumed..];
+    }
+    assert_eq!(got, payload);
+}
