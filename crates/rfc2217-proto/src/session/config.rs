@@ -170,7 +170,10 @@ mod tests {
         let config = Config::client().with_request_timeout(Duration::from_micros(1500));
         assert_eq!(config.request_timeout(), Duration::from_millis(1));
         let forever = Config::server().with_negotiation_timeout(Duration::MAX);
-        assert_eq!(forever.negotiation_timeout(), Duration::from_millis(u32::MAX.into()));
+        assert_eq!(
+            forever.negotiation_timeout(),
+            Duration::from_millis(u32::MAX.into())
+        );
     }
 
     #[test]
