@@ -1,0 +1,554 @@
+//! `RemotePort`: a serial port on an RFC 2217 server.
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use log::{debug, info};
+use rfc2217_port::{opening_requests, PortState, PortUrl, Settings};
+use rfc2217_proto::{
+    AckPolicy, Command, CommandKind, Config, Control, LineState, ModemState, Purge, ReplyStatus,
+    RequestId, Session, SIGNATURE_CAPACITY,
+};
+
+use super::connection::{ComPort, Outcome, Shared};
+use super::error::{describe, Error};
+
+/// How to open a remote port. Build one from an address or a URL, adjust
+/// it, then [`open`](OpenOptions::open) it.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    address: String,
+    name: String,
+    settings: Settings,
+    dtr: bool,
+    rts: bool,
+    answer_timeout: Duration,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    ignore_set_control_answers: bool,
+    poll_modem: bool,
+    modem_max_age: Duration,
+    signature: Option<Vec<u8>>,
+}
+
+impl OpenOptions {
+    /// A port at `host:port`, opened 9600 8N1 with DTR and RTS on (as
+    /// pyserial does), answers awaited 3 s, reads waiting 1 s.
+    pub fn new(address: impl Into<String>) -> Self {
+        let address = address.into();
+        OpenOptions {
+            name: format!("rfc2217://{address}"),
+            address,
+            settings: Settings::default(),
+            dtr: true,
+            rts: true,
+            answer_timeout: Duration::from_secs(3),
+            read_timeout: Some(Duration::from_secs(1)),
+            write_timeout: None,
+            ignore_set_control_answers: false,
+            poll_modem: false,
+            modem_max_age: Duration::from_millis(300),
+            signature: None,
+        }
+    }
+
+    /// From a URL in pyserial's form:
+    /// `rfc2217://host:port[?ign_set_control&poll_modem&timeout=SECONDS&logging=LEVEL]`.
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        let parsed: PortUrl = url.parse().map_err(Error::Url)?;
+        let mut options = OpenOptions::new(parsed.address());
+        options.name = url.to_owned();
+        options.ignore_set_control_answers = parsed.ign_set_control;
+        options.poll_modem = parsed.poll_modem;
+        if let Some(timeout) = parsed.timeout {
+            options.answer_timeout = timeout;
+        }
+        if let Some(level) = parsed.logging {
+            log::set_max_level(level);
+        }
+        Ok(options)
+    }
+
+    /// The line settings to open with.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The baud rate to open with.
+    pub fn baud_rate(mut self, baud_rate: u32) -> Self {
+        self.settings.baud_rate = baud_rate;
+        self
+    }
+
+    /// DTR and RTS at open.
+    pub fn dtr_rts(mut self, dtr: bool, rts: bool) -> Self {
+        self.dtr = dtr;
+        self.rts = rts;
+        self
+    }
+
+    /// How long to wait for each answer from the server (and for the
+    /// negotiation at open).
+    pub fn answer_timeout(mut self, timeout: Duration) -> Self {
+        self.answer_timeout = timeout;
+        self
+    }
+
+    /// How long a read waits for data (`None`: forever).
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How long a write waits for the server (`None`: forever), including
+    /// while the server has suspended us with FLOWCONTROL-SUSPEND.
+    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// Do not wait for SET-CONTROL answers (pyserial's `ign_set_control`).
+    pub fn ignore_set_control_answers(mut self, ignore: bool) -> Self {
+        self.ignore_set_control_answers = ignore;
+        self
+    }
+
+    /// Ask for the modem lines when the cached state is older than `max_age`
+    /// (pyserial's `poll_modem`), instead of relying on notifications only.
+    pub fn poll_modem(mut self, max_age: Option<Duration>) -> Self {
+        self.poll_modem = max_age.is_some();
+        if let Some(age) = max_age {
+            self.modem_max_age = age;
+        }
+        self
+    }
+
+    /// Our signature, sent when the server asks (1 to 64 bytes).
+    pub fn signature(mut self, signature: &[u8]) -> Self {
+        self.signature = Some(signature[..signature.len().min(SIGNATURE_CAPACITY)].to_vec());
+        self
+    }
+
+    /// Connects and configures the port with one pipelined batch: the
+    /// negotiation, the settings, DTR, RTS and the masks go out at once, so
+    /// a server that answers promptly costs one round trip.
+    pub fn open(self) -> Result<RemotePort, Error> {
+        let started = Instant::now();
+        let stream = connect(&self.address, self.answer_timeout)?;
+        stream.set_nodelay(true)?;
+        let session = Session::new(self.session_config()?, rfc2217_proto::Instant::ZERO);
+        let shared = Shared::start(stream, session, started)?;
+        let port = RemotePort {
+            shared: Arc::new(Handle(shared)),
+            name: self.name.clone(),
+            read_timeout: self.read_timeout,
+            write_timeout: self.write_timeout,
+            answer_timeout: self.answer_timeout,
+            poll_modem: self.poll_modem.then_some(self.modem_max_age),
+            ignore_set_control_answers: self.ignore_set_control_answers,
+        };
+        let requests = opening_requests(&self.settings, self.dtr, self.rts);
+        let ids = port.send_requests(&requests)?;
+        // The signature is asked for too, but not awaited: some servers
+        // (pyserial's) never answer it. It is stored when it comes.
+        port.send_requests(&[Command::Signature])?;
+        for (id, request) in ids {
+            port.conclude(id, request)?;
+        }
+        port.wait_for_com_port()?;
+        info!(
+            "opened {} in {:.1} ms",
+            port.name,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        Ok(port)
+    }
+
+    fn session_config(&self) -> Result<Config, Error> {
+        let mut config = Config::client()
+            .with_request_timeout(self.answer_timeout)
+            .with_negotiation_timeout(self.answer_timeout)
+            .with_ack_policy(CommandKind::Signature, AckPolicy::None);
+        if self.ignore_set_control_answers {
+            config = config.with_ack_policy(CommandKind::SetControl, AckPolicy::None);
+        }
+        if let Some(signature) = &self.signature {
+            config = config
+                .with_signature(signature)
+                .map_err(|error| Error::Io(io::Error::new(io::ErrorKind::InvalidInput, error)))?;
+        }
+        Ok(config)
+    }
+}
+
+fn connect(address: &str, timeout: Duration) -> Result<TcpStream, Error> {
+    let failed = |source| Error::Connect {
+        address: address.to_owned(),
+        source,
+    };
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name resolves to no address");
+    for candidate in address.to_socket_addrs().map_err(failed)? {
+        match TcpStream::connect_timeout(&candidate, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last = error,
+        }
+    }
+    Err(failed(last))
+}
+
+/// Shuts the connection down when the last handle to the port is dropped.
+struct Handle(Arc<Shared>);
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.shut_down();
+    }
+}
+
+/// A serial port on an RFC 2217 server: `Read` and `Write` (0xFF-safe),
+/// every setting and control line, and the `serialport::SerialPort` trait.
+///
+/// Handles made with [`try_clone`](Self::try_clone) share the connection,
+/// so one thread can read while another writes; it closes when the last
+/// handle is dropped.
+pub struct RemotePort {
+    shared: Arc<Handle>,
+    name: String,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    answer_timeout: Duration,
+    poll_modem: Option<Duration>,
+    ignore_set_control_answers: bool,
+}
+
+impl RemotePort {
+    /// Opens `url` (`rfc2217://host:port[?options]`) with default settings.
+    pub fn open(url: &str) -> Result<Self, Error> {
+        OpenOptions::from_url(url)?.open()
+    }
+
+    fn connection(&self) -> &Shared {
+        &self.shared.0
+    }
+
+    /// The URL or address the port was opened with.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Another handle to the same port.
+    pub fn try_clone(&self) -> Self {
+        RemotePort {
+            shared: Arc::clone(&self.shared),
+            name: self.name.clone(),
+            ..*self
+        }
+    }
+
+    /// What the server last reported of the port.
+    pub fn state(&self) -> PortState {
+        self.connection().lock().state.clone()
+    }
+
+    /// The server's signature, once it has sent one.
+    pub fn server_signature(&self) -> Option<Vec<u8>> {
+        let core = self.connection().lock();
+        let signature = core.session.peer_signature();
+        (!signature.is_empty()).then(|| signature.to_vec())
+    }
+
+    /// How long reads wait (`None`: forever).
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout
+    }
+
+    /// Sets how long reads wait.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.read_timeout = timeout;
+    }
+
+    /// Sets how long writes wait (`None`: forever).
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.write_timeout = timeout;
+    }
+
+    /// Sends a request and returns the value the server says is in use.
+    pub fn request(&self, request: Command) -> Result<Command, Error> {
+        let ids = self.send_requests(&[request])?;
+        match ids.first() {
+            Some(&(id, request)) => self.conclude(id, request),
+            None => Ok(request),
+        }
+    }
+
+    /// Sets DTR and RTS together: both changes leave in one TCP segment
+    /// (boards that reset through DTR/RTS need them close together).
+    pub fn set_dtr_rts(&self, dtr: bool, rts: bool) -> Result<(), Error> {
+        let ids = self.send_requests(&[
+            Command::SetControl(if dtr { Control::DtrOn } else { Control::DtrOff }),
+            Command::SetControl(if rts { Control::RtsOn } else { Control::RtsOff }),
+        ])?;
+        for (id, request) in ids {
+            self.conclude(id, request)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a break of `duration`.
+    pub fn send_break(&self, duration: Duration) -> Result<(), Error> {
+        self.request(Command::SetControl(Control::BreakOn))?;
+        std::thread::sleep(duration);
+        self.request(Command::SetControl(Control::BreakOff))?;
+        Ok(())
+    }
+
+    /// Empties the server's buffers (and, for receive, ours).
+    pub fn purge(&self, purge: Purge) -> Result<(), Error> {
+        if matches!(purge, Purge::Receive | Purge::Both) {
+            self.connection().lock().received.clear();
+        }
+        self.request(Command::PurgeData(purge)).map(drop)
+    }
+
+    /// The modem lines. With modem polling on, a cached state older than
+    /// the maximum age is refreshed from the server first.
+    pub fn modem_state(&self) -> Result<ModemState, Error> {
+        let connection = self.connection();
+        let mut core = connection.lock();
+        if let Some(max_age) = self.poll_modem {
+            let stale = core
+                .state
+                .modem
+                .is_none_or(|(_, at)| at.elapsed() > max_age);
+            if stale {
+                let asked = Instant::now();
+                core.session
+                    .query_modem_state()
+                    .map_err(|error| Error::Io(io::Error::other(error)))?;
+                connection.transmit(core, self.write_deadline())?;
+                core = connection.lock();
+                let deadline = asked + self.answer_timeout;
+                while core.state.modem.is_none_or(|(_, at)| at < asked) && core.closed.is_none() {
+                    let (next, in_time) = connection.wait(core, Some(deadline));
+                    core = next;
+                    if !in_time {
+                        break; // keep the cached state, if there is one
+                    }
+                }
+            }
+        }
+        core.state
+            .modem
+            .map(|(state, _)| state)
+            .ok_or(Error::NoModemState)
+    }
+
+    /// The last line state the server reported.
+    pub fn line_state(&self) -> Option<LineState> {
+        self.connection().lock().state.line
+    }
+
+    /// Bytes received and not yet read.
+    pub fn bytes_to_read(&self) -> usize {
+        self.connection().lock().received.len()
+    }
+
+    /// Bytes written that the socket has not taken yet.
+    pub fn bytes_to_write(&self) -> usize {
+        self.connection().unsent()
+    }
+
+    /// Queues `requests` in one batch (one TCP segment) and returns the ids
+    /// of those whose answers are awaited.
+    fn send_requests(&self, requests: &[Command]) -> Result<Vec<(RequestId, Command)>, Error> {
+        let connection = self.connection();
+        let mut core = connection.lock();
+        if let Some(reason) = &core.closed {
+            return Err(Error::Closed(reason.clone()));
+        }
+        let now = connection.now();
+        let mut awaited = Vec::new();
+        for &request in requests {
+            debug!("request {}", describe(&request));
+            let id = core
+                .session
+                .request(now, request)
+                .map_err(|error| Error::Io(io::Error::other(error)))?;
+            if self.awaits(request) {
+                awaited.push((id, request));
+            }
+        }
+        connection.transmit(core, self.write_deadline())?;
+        Ok(awaited)
+    }
+
+    /// Whether the session waits for an answer to `request` (the ack
+    /// policies set when opening).
+    fn awaits(&self, request: Command) -> bool {
+        match request.kind() {
+            CommandKind::Signature
+            | CommandKind::SetLineStateMask
+            | CommandKind::SetModemStateMask
+            | CommandKind::NotifyLineState
+            | CommandKind::NotifyModemState
+            | CommandKind::FlowControlSuspend
+            | CommandKind::FlowControlResume => false,
+            CommandKind::SetControl => !self.ignore_set_control_answers,
+            _ => true,
+        }
+    }
+
+    /// Waits for the answer to `id` and turns it into a result.
+    fn conclude(&self, id: RequestId, request: Command) -> Result<Command, Error> {
+        match self
+            .connection()
+            .outcome(id, request, self.answer_timeout)?
+        {
+            Outcome::Answered {
+                reply,
+                status: ReplyStatus::Rejected,
+            } => Err(Error::Rejected {
+                request,
+                in_use: reply,
+            }),
+            Outcome::Answered { reply, .. } => Ok(reply),
+            Outcome::TimedOut => Err(Error::NoAnswer {
+                request,
+                waited: self.answer_timeout,
+            }),
+        }
+    }
+
+    /// Waits until COM-PORT-OPTION is settled and data may flow.
+    fn wait_for_com_port(&self) -> Result<(), Error> {
+        let connection = self.connection();
+        let mut core = connection.lock();
+        let deadline = Instant::now() + self.answer_timeout + Duration::from_secs(1);
+        loop {
+            match core.com_port {
+                ComPort::Active if core.session.is_ready_for_data() => return Ok(()),
+                ComPort::Unavailable(why) => {
+                    return Err(Error::NoComPortOption {
+                        timed_out: (why == rfc2217_proto::Unavailable::TimedOut)
+                            .then_some(self.answer_timeout),
+                    })
+                }
+                _ => {}
+            }
+            if let Some(reason) = &core.closed {
+                return Err(Error::Closed(reason.clone()));
+            }
+            let (next, in_time) = connection.wait(core, Some(deadline));
+            core = next;
+            if !in_time {
+                return Err(Error::NoComPortOption {
+                    timed_out: Some(self.answer_timeout),
+                });
+            }
+        }
+    }
+
+    fn write_deadline(&self) -> Option<Instant> {
+        self.write_timeout.map(|timeout| Instant::now() + timeout)
+    }
+
+    /// A barrier: returns once the server has processed everything written
+    /// before it.
+    fn barrier(&self) -> Result<(), Error> {
+        let connection = self.connection();
+        let mut core = connection.lock();
+        let request = Command::SetBaudRate(0);
+        let id = core
+            .session
+            .barrier(connection.now())
+            .map_err(|error| Error::Io(io::Error::other(error)))?;
+        connection.transmit(core, self.write_deadline())?;
+        match connection.outcome(id, request, self.answer_timeout)? {
+            Outcome::Answered { .. } => Ok(()),
+            Outcome::TimedOut => Err(Error::NoAnswer {
+                request,
+                waited: self.answer_timeout,
+            }),
+        }
+    }
+}
+
+impl Read for RemotePort {
+    /// Reads received data; `Ok(0)` once the server has closed and all data
+    /// is read; `TimedOut` when nothing came within the read timeout.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let connection = self.connection();
+        let deadline = self.read_timeout.map(|timeout| Instant::now() + timeout);
+        let mut core = connection.lock();
+        loop {
+            if !core.received.is_empty() {
+                let n = buf.len().min(core.received.len());
+                for (slot, byte) in buf.iter_mut().zip(core.received.drain(..n)) {
+                    *slot = byte;
+                }
+                drop(core);
+                connection.notify(); // the reader thread may wait for room
+                return Ok(n);
+            }
+            if core.closed.is_some() {
+                return Ok(0);
+            }
+            let (next, in_time) = connection.wait(core, deadline);
+            core = next;
+            if !in_time && core.received.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no data within the read timeout",
+                ));
+            }
+        }
+    }
+}
+
+impl Write for RemotePort {
+    /// Writes data, 0xFF and all. Waits while the server has suspended us
+    /// (FLOWCONTROL-SUSPEND), up to the write timeout.
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let connection = self.connection();
+        let deadline = self.write_deadline();
+        loop {
+            {
+                let core = connection.lock();
+                if let Some(reason) = &core.closed {
+                    return Err(Error::Closed(reason.clone()).into());
+                }
+                if !core.session.is_ready_for_data() {
+                    let (core, in_time) = connection.wait(core, deadline);
+                    drop(core);
+                    if !in_time {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the server held our data back (FLOWCONTROL-SUSPEND) past the write timeout",
+                        ));
+                    }
+                    continue;
+                }
+            }
+            match connection.send_data(data, deadline)? {
+                0 => continue, // suspended meanwhile
+                n => return Ok(n),
+            }
+        }
+    }
+
+    /// A real barrier: returns once the server has processed everything
+    /// written before.
+    fn flush(&mut self) -> io::Result<()> {
+        self.connection().send_data(&[], self.write_deadline())?;
+        Ok(self.barrier()?)
+    }
+}
