@@ -1,3 +1,233 @@
 //! Project automation, run as `cargo xtask <command>`.
+//!
+//! Commands:
+//!
+//! * `fuzz [--seconds N]`: runs the `peer_input` fuzz target of
+//!   `rfc2217-proto` for N seconds (default 600) on its committed corpus.
+//!   Needs the nightly toolchain and `cargo install cargo-fuzz`.
+//! * `help`: prints the usage.
 
-fn main() {}
+use std::env;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The fuzz crate, relative to the workspace root.
+const FUZZ_DIR: &str = "crates/rfc2217-proto/fuzz";
+/// The fuzz target `cargo xtask fuzz` runs.
+const FUZZ_TARGET: &str = "peer_input";
+/// How long `cargo xtask fuzz` runs without `--seconds`.
+const DEFAULT_FUZZ_SECONDS: u64 = 600;
+
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  fuzz [--seconds N]  Run the rfc2217-proto `peer_input` fuzz target for N
+                      seconds (default 600) on its corpus in
+                      crates/rfc2217-proto/fuzz/corpus/peer_input. New inputs
+                      the fuzzer finds are added there; crashes go to
+                      crates/rfc2217-proto/fuzz/artifacts/peer_input.
+                      Needs the nightly toolchain and cargo-fuzz
+                      (`cargo install cargo-fuzz`).
+  help                Print this message.
+";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Task {
+    Help,
+    Fuzz { seconds: u64 },
+}
+
+/// A command line that could not be understood.
+#[derive(Debug, PartialEq, Eq)]
+enum UsageError {
+    NoCommand,
+    UnknownCommand(String),
+    UnknownFlag { command: &'static str, flag: String },
+    MissingValue(&'static str),
+    BadValue { flag: &'static str, value: String },
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsageError::NoCommand => write!(f, "no command given"),
+            UsageError::UnknownCommand(command) => write!(f, "unknown command `{command}`"),
+            UsageError::UnknownFlag { command, flag } => {
+                write!(f, "unknown argument `{flag}` for `{command}`")
+            }
+            UsageError::MissingValue(flag) => write!(f, "`{flag}` needs a value"),
+            UsageError::BadValue { flag, value } => {
+                write!(
+                    f,
+                    "`{flag}` needs a positive whole number of seconds, not `{value}`"
+                )
+            }
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<Task, UsageError> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(UsageError::NoCommand);
+    };
+    match command.as_str() {
+        "help" | "--help" | "-h" => match rest.first() {
+            None => Ok(Task::Help),
+            Some(flag) => Err(UsageError::UnknownFlag {
+                command: "help",
+                flag: flag.clone(),
+            }),
+        },
+        "fuzz" => parse_fuzz(rest),
+        other => Err(UsageError::UnknownCommand(other.to_owned())),
+    }
+}
+
+fn parse_fuzz(mut args: &[String]) -> Result<Task, UsageError> {
+    const SECONDS: &str = "--seconds";
+    let mut seconds = DEFAULT_FUZZ_SECONDS;
+    while let Some((arg, rest)) = args.split_first() {
+        let value = if arg == SECONDS {
+            let Some((value, rest)) = rest.split_first() else {
+                return Err(UsageError::MissingValue(SECONDS));
+            };
+            args = rest;
+            value.as_str()
+        } else if let Some(value) = arg.strip_prefix("--seconds=") {
+            args = rest;
+            value
+        } else {
+            return Err(UsageError::UnknownFlag {
+                command: "fuzz",
+                flag: arg.clone(),
+            });
+        };
+        seconds = match value.parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                return Err(UsageError::BadValue {
+                    flag: SECONDS,
+                    value: value.to_owned(),
+                })
+            }
+        };
+    }
+    Ok(Task::Fuzz { seconds })
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+}
+
+fn fuzz(seconds: u64) -> ExitCode {
+    let fuzz_dir = workspace_root().join(FUZZ_DIR);
+    let corpus = fuzz_dir.join("corpus").join(FUZZ_TARGET);
+    // The rustup proxy `cargo`, which understands `+nightly` (the `CARGO` that
+    // runs xtask is the toolchain's own binary, which does not).
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(&fuzz_dir)
+        .arg("+nightly")
+        .args(["fuzz", "run", FUZZ_TARGET])
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={seconds}"))
+        // The toolchain override must reach the inner cargo, not the one
+        // that runs xtask.
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO");
+    eprintln!(
+        "xtask: running `cargo +nightly fuzz run {FUZZ_TARGET} {} -- -max_total_time={seconds}` in {}",
+        corpus.display(),
+        fuzz_dir.display()
+    );
+    match command.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("xtask: the fuzzer stopped with {status}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!(
+                "xtask: could not run cargo +nightly fuzz ({error}); \
+                 install it with `rustup toolchain install nightly` and `cargo install cargo-fuzz`"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match parse(&args) {
+        Ok(Task::Help) => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Task::Fuzz { seconds }) => fuzz(seconds),
+        Err(error) => {
+            eprintln!("xtask: {error}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn fuzz_takes_seconds_in_both_spellings() {
+        assert_eq!(parse(&args("fuzz")), Ok(Task::Fuzz { seconds: 600 }));
+        assert_eq!(
+            parse(&args("fuzz --seconds 750")),
+            Ok(Task::Fuzz { seconds: 750 })
+        );
+        assert_eq!(
+            parse(&args("fuzz --seconds=5")),
+            Ok(Task::Fuzz { seconds: 5 })
+        );
+    }
+
+    #[test]
+    fn bad_command_lines_are_errors() {
+        assert_eq!(parse(&[]), Err(UsageError::NoCommand));
+        assert_eq!(
+            parse(&args("fuz")),
+            Err(UsageError::UnknownCommand("fuz".into()))
+        );
+        assert_eq!(
+            parse(&args("fuzz --secs 3")),
+            Err(UsageError::UnknownFlag {
+                command: "fuzz",
+                flag: "--secs".into()
+            })
+        );
+        assert_eq!(
+            parse(&args("fuzz --seconds")),
+            Err(UsageError::MissingValue("--seconds"))
+        );
+        for bad in ["0", "-1", "ten"] {
+            assert_eq!(
+                parse(&args(&format!("fuzz --seconds {bad}"))),
+                Err(UsageError::BadValue {
+                    flag: "--seconds",
+                    value: bad.into()
+                })
+            );
+        }
+        assert!(parse(&args("help me")).is_err());
+        assert_eq!(parse(&args("help")), Ok(Task::Help));
+    }
+}
