@@ -155,10 +155,12 @@ impl OpenOptions {
         // The signature is asked for too, but not awaited: some servers
         // (pyserial's) never answer it. It is stored when it comes.
         port.send_requests(&[Command::Signature])?;
+        // COM-PORT first: a server that refuses it is named as such rather
+        // than by the first request it leaves unanswered.
+        port.wait_for_com_port()?;
         for (id, request) in ids {
             port.conclude(id, request)?;
         }
-        port.wait_for_com_port()?;
         info!(
             "opened {} in {:.1} ms",
             port.name,
@@ -473,6 +475,15 @@ impl RemotePort {
                 waited: self.answer_timeout,
             }),
         }
+    }
+}
+
+impl std::fmt::Debug for RemotePort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemotePort")
+            .field("name", &self.name)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
     }
 }
 
