@@ -7,7 +7,7 @@
 //! token, so the session can act on it before decoding goes on.
 
 use crate::event::Violation;
-use crate::scan::{find_iac, find_iac_or_cr};
+use crate::scan::{copy_until_iac, copy_until_iac_or_cr, find_iac, iac_run};
 use crate::telnet::{Verb, CR, IAC, NUL, SB, SE};
 
 /// Bytes of subnegotiation payload held (option byte excluded). The longest
@@ -220,17 +220,13 @@ impl Decoder {
         let mut i = 0;
         let mut o = 0;
         loop {
-            let rest = &input[i..];
-            let run = find_iac(rest).unwrap_or(rest.len());
-            let n = run.min(out.len() - o);
-            out[o..o + n].copy_from_slice(&rest[..n]);
+            // Stops before an IAC, at the end of the input or of `out`.
+            let n = copy_until_iac(&input[i..], &mut out[o..]);
             i += n;
             o += n;
-            if n < run {
-                return (i, o);
-            }
-            // Escaped 0xFF bytes are taken here in pairs instead of going
-            // through the state machine once per byte.
+            // Escaped 0xFF bytes are taken here a run of pairs at a time
+            // instead of going through the state machine once per byte.
+            // Nothing taken: a command, the end of the input or a full `out`.
             let (used, wrote) = iac_pairs(&input[i..], &mut out[o..]);
             if used == 0 {
                 return (i, o);
@@ -254,21 +250,18 @@ impl Decoder {
                 }
                 self.after_cr = false;
             }
-            let rest = &input[i..];
-            let stop = find_iac_or_cr(rest).unwrap_or(rest.len());
-            let run = if rest.get(stop) == Some(&CR) {
-                stop + 1
-            } else {
-                stop
-            };
-            let n = run.min(out.len() - o);
-            out[o..o + n].copy_from_slice(&rest[..n]);
+            let n = copy_until_iac_or_cr(&input[i..], &mut out[o..]);
             i += n;
             o += n;
-            if n < run || run == stop {
-                return (i, o); // out full, IAC next, or input used up
+            match (input.get(i), out.get_mut(o)) {
+                (Some(&CR), Some(slot)) => {
+                    *slot = CR;
+                    i += 1;
+                    o += 1;
+                    self.after_cr = true;
+                }
+                _ => return (i, o), // IAC next, input used up, or out full
             }
-            self.after_cr = true;
         }
     }
 
@@ -288,13 +281,14 @@ impl Decoder {
     }
 }
 
-/// Copies each `IAC IAC` pair at the start of `input` as one 0xFF.
+/// Copies each `IAC IAC` pair at the start of `input` as one 0xFF, as
+/// many as `out` has room for. An odd IAC at the end of the run starts a
+/// command (or waits for the next read) and is left alone.
 fn iac_pairs(input: &[u8], out: &mut [u8]) -> (usize, usize) {
-    let pairs = input
-        .chunks_exact(2)
-        .take(out.len())
-        .take_while(|pair| pair == &[IAC, IAC])
-        .count();
+    // Only look as far as `out` can take, so a long run of 0xFF decoded
+    // into a small buffer is not scanned again on every call.
+    let reach = input.len().min(out.len().saturating_mul(2));
+    let pairs = iac_run(&input[..reach]) / 2;
     out[..pairs].fill(IAC);
     (pairs * 2, pairs)
 }

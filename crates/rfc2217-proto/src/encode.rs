@@ -1,6 +1,6 @@
 //! Telnet framing, outbound: escaping data and queueing commands.
 
-use crate::scan::{find_iac, find_iac_or_cr};
+use crate::scan::{copy_until_iac, copy_until_iac_or_cr, iac_run};
 use crate::telnet::{CR, IAC, NUL, SB, SE};
 
 /// Escapes `data` into `out`: every 0xFF is doubled and, in NVT mode (we do
@@ -10,38 +10,36 @@ pub(crate) fn escape_data(data: &[u8], out: &mut [u8], nvt: bool) -> (usize, usi
     let mut i = 0;
     let mut o = 0;
     loop {
+        // Plain bytes, up to the next special one or the end of either buffer.
         let rest = &data[i..];
-        let stop = if nvt {
-            find_iac_or_cr(rest)
+        let n = if nvt {
+            copy_until_iac_or_cr(rest, &mut out[o..])
         } else {
-            find_iac(rest)
+            copy_until_iac(rest, &mut out[o..])
         };
-        let run = stop.unwrap_or(rest.len());
-        let n = run.min(out.len() - o);
-        out[o..o + n].copy_from_slice(&rest[..n]);
         i += n;
         o += n;
-        if n < run {
-            return (i, o);
+        // A run of 0xFF (all-0xFF data) is escaped a run at a time, as far
+        // as whole pairs fit.
+        let rest = &data[i..];
+        let room = (out.len() - o) / 2;
+        let iacs = iac_run(&rest[..rest.len().min(room)]);
+        if iacs > 0 {
+            out[o..o + 2 * iacs].fill(IAC);
+            i += iacs;
+            o += 2 * iacs;
+            continue;
         }
-        // Runs of special bytes (all-0xFF data) stay in this tight loop.
-        while let (Some(&byte), Some(pair)) = (data.get(i), out.get_mut(o..o + 2)) {
-            match byte {
-                IAC => pair.copy_from_slice(&[IAC, IAC]),
-                CR if nvt => pair.copy_from_slice(&[CR, NUL]),
-                _ => break,
+        match (rest.first(), out.get_mut(o..o + 2)) {
+            (Some(&CR), Some(pair)) if nvt => {
+                pair.copy_from_slice(&[CR, NUL]);
+                i += 1;
+                o += 2;
             }
-            i += 1;
-            o += 2;
-        }
-        if i == data.len() || o + 2 > out.len() && is_special(data[i], nvt) {
-            return (i, o);
+            // Done, `out` full, or no room for a whole escape sequence.
+            _ => return (i, o),
         }
     }
-}
-
-fn is_special(byte: u8, nvt: bool) -> bool {
-    byte == IAC || nvt && byte == CR
 }
 
 /// The wire length of `bytes` with every 0xFF doubled.

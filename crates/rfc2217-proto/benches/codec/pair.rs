@@ -1,0 +1,78 @@
+//! A client and an access server that have finished their opening
+//! negotiation, and the data paths measured through the public API.
+
+use std::hint::black_box;
+
+use rfc2217_proto::{Config, Instant, Session, Side, TelnetOption, TRANSMIT_QUEUE_CAPACITY};
+
+const NOW: Instant = Instant::ZERO;
+
+/// A client and a server driven against each other in memory until BINARY
+/// is agreed both ways and both take data.
+pub(crate) fn negotiated() -> (Session, Session) {
+    let mut client = Session::new(Config::client(), NOW);
+    let mut server = Session::new(Config::server(), NOW);
+    for _ in 0..16 {
+        let moved = deliver(&mut client, &mut server) | deliver(&mut server, &mut client);
+        if !moved {
+            break;
+        }
+    }
+    for session in [&client, &server] {
+        for side in [Side::Local, Side::Remote] {
+            assert!(session.is_option_enabled(TelnetOption::Binary, side));
+        }
+        assert!(session.is_ready_for_data());
+    }
+    (client, server)
+}
+
+/// Moves everything `from` has queued into `to`; true if anything moved.
+fn deliver(from: &mut Session, to: &mut Session) -> bool {
+    let mut wire = [0u8; TRANSMIT_QUEUE_CAPACITY];
+    let n = from.poll_transmit(&mut wire);
+    let mut rest = &wire[..n];
+    let mut data = [0u8; 64];
+    while !rest.is_empty() {
+        let received = to.handle_input(NOW, rest, &mut data);
+        assert_eq!(received.data_len, 0, "no data is sent while negotiating");
+        rest = &rest[received.consumed..];
+        while to.poll_event().is_some() {}
+    }
+    n > 0
+}
+
+/// Encodes all of `payload` into `out` with `session.encode_data`, calling
+/// again until it is consumed, as a driver does. Returns the bytes written.
+pub(crate) fn encode(session: &mut Session, payload: &[u8], out: &mut [u8]) -> usize {
+    let mut data = payload;
+    let mut written = 0;
+    while !data.is_empty() {
+        let encoded = session.encode_data(black_box(data), &mut out[written..]);
+        assert!(encoded.consumed > 0, "the output buffer is large enough");
+        data = &data[encoded.consumed..];
+        written += encoded.written;
+    }
+    written
+}
+
+/// Decodes all of `wire` into `data` with `session.handle_input`, draining
+/// events and the transmit queue after each call as the run loop requires
+/// (in steady state there are none). Returns the data bytes delivered.
+pub(crate) fn decode(session: &mut Session, wire: &[u8], data: &mut [u8]) -> usize {
+    let mut input = wire;
+    let mut delivered = 0;
+    let mut transmit = [0u8; TRANSMIT_QUEUE_CAPACITY];
+    while !input.is_empty() {
+        let received = session.handle_input(NOW, black_box(input), &mut data[delivered..]);
+        input = &input[received.consumed..];
+        delivered += received.data_len;
+        while session.poll_event().is_some() {}
+        let _ = session.poll_transmit(&mut transmit);
+        assert!(
+            received.consumed > 0 || received.data_len > 0,
+            "no progress with everything drained"
+        );
+    }
+    delivered
+}
