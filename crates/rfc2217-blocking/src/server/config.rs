@@ -71,14 +71,14 @@ impl ServerConfig {
         ServerConfig::new(DeviceSpec::Loopback)
     }
 
-    /// The SIGNATURE the server answers with: 1 to 64 bytes, else `None`
-    /// and the config is unchanged.
-    pub fn with_signature(mut self, signature: &[u8]) -> Option<Self> {
+    /// The SIGNATURE the server answers with: 1 to 64 bytes, as the core's
+    /// [`Config::with_signature`](rfc2217_proto::Config::with_signature).
+    pub fn with_signature(mut self, signature: &[u8]) -> Result<Self, rfc2217_proto::Error> {
         if signature.is_empty() || signature.len() > SIGNATURE_CAPACITY {
-            return None;
+            return Err(rfc2217_proto::Error::InvalidSignature);
         }
         self.signature = Some(signature.to_vec());
-        Some(self)
+        Ok(self)
     }
 
     /// The settings the device is given when it is opened and after every
@@ -136,8 +136,8 @@ mod tests {
     #[test]
     fn signatures_must_fit_and_the_default_names_the_device() {
         let config = ServerConfig::loopback();
-        assert!(config.clone().with_signature(b"").is_none());
-        assert!(config.clone().with_signature(&[b'x'; 65]).is_none());
+        assert!(config.clone().with_signature(b"").is_err());
+        assert!(config.clone().with_signature(&[b'x'; 65]).is_err());
         let named = config.clone().with_signature(b"lab port 3").unwrap();
         assert_eq!(named.signature_for("loop://"), b"lab port 3");
         let default = config.signature_for("loop://");

@@ -7,10 +7,27 @@
 //! its modem lines and sends to the client. All protocol logic is the
 //! session's; this module only moves bytes and waits.
 //!
+//! Flow control works both ways. When the client suspends us
+//! (FLOWCONTROL-SUSPEND), device data is held (up to 64 KiB, then the
+//! device is not read, so its own buffer and flow control take over) and
+//! sent on resume, nothing dropped. When the device stops taking data for
+//! 50 ms, the client is suspended until it does. Meanwhile the client's
+//! later commands wait behind its data, in TCP order, as with other
+//! servers: the server does not read past data the device has not taken.
+//!
+//! When a client leaves (or is closed), the device's buffers are purged,
+//! its defaults restored and DTR and RTS dropped; the device stays open for
+//! the next client. A device that fails is closed with its client and
+//! opened again for the next one; if that fails, clients are told
+//! `device unavailable: ...` and closed, and the server keeps accepting.
+//!
 //! ```no_run
+//! use std::time::Duration;
+//!
 //! use rfc2217_blocking::{Server, ServerConfig};
 //!
-//! let config = ServerConfig::new("loop://".parse::<rfc2217_blocking::DeviceSpec>()?);
+//! let device: rfc2217_blocking::DeviceSpec = "loop://".parse()?;
+//! let config = ServerConfig::new(device).with_modem_poll_interval(Duration::from_millis(20));
 //! let server = Server::bind("127.0.0.1:2217", config)?;
 //! println!("serving loop:// on {}", server.local_addr()?);
 //! server.run()?;
