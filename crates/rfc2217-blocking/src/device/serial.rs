@@ -26,7 +26,8 @@ use super::{vanished, Device, DeviceReader};
 /// report what it implies. The port cannot read back DTR, RTS or BREAK, so
 /// their last levels are remembered. A port without modem lines (a pty,
 /// where the ioctls fail with ENOTTY) reports no input lines and remembers
-/// the DTR and RTS levels asked for.
+/// the DTR and RTS levels asked for. Line errors (framing, parity, overrun,
+/// break detected) are not reported: the crate does not expose them.
 pub struct SerialDevice {
     port: Box<dyn SerialPort>,
     name: String,

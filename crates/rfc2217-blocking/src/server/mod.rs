@@ -142,8 +142,9 @@ impl Server {
     }
 
     /// Accepts and serves clients until [`ServerHandle::shutdown`]; then
-    /// closes the connected client, if any, and returns.
-    pub fn run(&self) -> io::Result<()> {
+    /// closes the connected client, if any, and returns. Take a
+    /// [`handle`](Self::handle) first to be able to stop it.
+    pub fn run(self) -> io::Result<()> {
         let mut active: Option<Connection> = None;
         for stream in self.listener.incoming() {
             if self.state.shutdown.load(Ordering::Acquire) {
