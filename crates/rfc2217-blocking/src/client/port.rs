@@ -262,6 +262,12 @@ impl RemotePort {
         (!signature.is_empty()).then(|| signature.to_vec())
     }
 
+    /// The server has suspended our sending (FLOWCONTROL-SUSPEND); writes
+    /// wait until it resumes.
+    pub fn is_suspended_by_server(&self) -> bool {
+        self.connection().lock().session.is_suspended_by_peer()
+    }
+
     /// How long reads wait (`None`: forever).
     pub fn read_timeout(&self) -> Option<Duration> {
         self.read_timeout
