@@ -1,7 +1,7 @@
 //! Telnet framing, outbound: escaping data and queueing commands.
 
 use crate::scan::{copy_until_iac, copy_until_iac_or_cr, iac_run};
-use crate::telnet::{CR, IAC, NUL, SB, SE};
+use crate::telnet::{CR, DONT, IAC, NUL, SB, SE, WILL};
 
 /// Escapes `data` into `out`: every 0xFF is doubled and, in NVT mode (we do
 /// not transmit BINARY), every CR becomes CR NUL. An escape sequence is
@@ -47,92 +47,25 @@ pub(crate) fn escaped_len(bytes: &[u8]) -> usize {
     bytes.len() + bytes.iter().filter(|&&b| b == IAC).count()
 }
 
-/// A fixed-capacity FIFO of outbound bytes: commands the session queued for
-/// the caller to transmit. Writes are all-or-nothing so a command is never
-/// cut in half.
-#[derive(Clone, Debug)]
-pub(crate) struct Outbox<const N: usize> {
-    bytes: [u8; N],
-    /// Bytes queued; a `u16` keeps the session small (capacities are far below 64 KiB).
-    len: u16,
-}
-
-impl<const N: usize> Default for Outbox<N> {
-    fn default() -> Self {
-        Outbox {
-            bytes: [0; N],
-            len: 0,
-        }
-    }
-}
-
-/// A queue of outbound bytes, whatever its capacity.
-pub(crate) trait Lane {
-    /// Bytes that can still be queued.
-    fn free(&self) -> usize;
-    /// Queues `bytes` verbatim, or returns false if they do not all fit.
-    fn push(&mut self, bytes: &[u8]) -> bool;
-    /// Queues `IAC SB option <payload, IAC doubled> IAC SE`, or returns
-    /// false (queueing nothing) if it does not fit.
-    fn push_subnegotiation(&mut self, option: u8, payload: &[&[u8]]) -> bool;
-}
-
-impl<const N: usize> Outbox<N> {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
-    /// Moves up to `limit` queued bytes, as many as fit, into `out`;
-    /// returns how many.
-    pub(crate) fn drain_into(&mut self, out: &mut [u8], limit: usize) -> usize {
-        let len = self.len();
-        let n = len.min(out.len()).min(limit);
-        out[..n].copy_from_slice(&self.bytes[..n]);
-        self.bytes.copy_within(n..len, 0);
-        self.set_len(len - n);
-        n
-    }
-
-    fn set_len(&mut self, len: usize) {
-        // Never above N, and every capacity used is below 64 KiB.
-        self.len = len as u16;
-    }
-}
-
-impl<const N: usize> Lane for Outbox<N> {
-    fn free(&self) -> usize {
-        N - self.len()
-    }
-
-    fn push(&mut self, bytes: &[u8]) -> bool {
-        let len = self.len();
-        match self.bytes.get_mut(len..len + bytes.len()) {
-            Some(slot) => {
-                slot.copy_from_slice(bytes);
-                self.set_len(len + bytes.len());
-                true
+/// The length of the Telnet command at the front of `bytes`: `IAC x`,
+/// `IAC verb option` or `IAC SB ... IAC SE`. Its first byte is not looked
+/// at: an outbound queue keeps a mark there in place of the `IAC`.
+pub(crate) fn command_len_after_first(bytes: &[u8]) -> usize {
+    match bytes {
+        [] => 0,
+        [_, SB, ..] => {
+            let mut i = 2;
+            while let Some(&byte) = bytes.get(i) {
+                match (byte, bytes.get(i + 1)) {
+                    (IAC, Some(&SE)) => return i + 2,
+                    (IAC, _) => i += 2,
+                    _ => i += 1,
+                }
             }
-            None => false,
+            bytes.len()
         }
-    }
-
-    fn push_subnegotiation(&mut self, option: u8, payload: &[&[u8]]) -> bool {
-        let len = 5 + payload.iter().map(|part| escaped_len(part)).sum::<usize>();
-        if len > self.free() {
-            return false;
-        }
-        let mut ok = self.push(&[IAC, SB, option]);
-        for part in payload {
-            let len = self.len();
-            let (_, written) = escape_data(part, &mut self.bytes[len..], false);
-            self.set_len(len + written);
-        }
-        ok &= self.push(&[IAC, SE]);
-        ok
+        [_, WILL..=DONT, ..] => 3.min(bytes.len()),
+        _ => 2.min(bytes.len()),
     }
 }
 
@@ -175,27 +108,12 @@ mod tests {
     }
 
     #[test]
-    fn outbox_writes_are_all_or_nothing() {
-        let mut outbox = Outbox::<8>::default();
-        assert!(outbox.push(&[1, 2, 3]));
-        assert!(!outbox.push(&[0; 6]));
-        assert_eq!(outbox.free(), 5);
-        assert!(!outbox.push_subnegotiation(44, &[&[IAC]]));
-        assert!(outbox.push_subnegotiation(44, &[]));
-        assert_eq!(outbox.free(), 0);
-    }
-
-    #[test]
-    fn outbox_escapes_payload_and_drains_in_order() {
-        let mut outbox = Outbox::<16>::default();
-        assert!(outbox.push_subnegotiation(44, &[&[1], &[0, 0, 0, IAC]]));
-        let mut out = [0u8; 4];
-        assert_eq!(outbox.drain_into(&mut out, usize::MAX), 4);
-        assert_eq!(out, [IAC, SB, 44, 1]);
-        let mut rest = [0u8; 16];
-        assert_eq!(outbox.drain_into(&mut rest, 2), 2);
-        let n = 2 + outbox.drain_into(&mut rest[2..], usize::MAX);
-        assert_eq!(&rest[..n], &[0, 0, 0, IAC, IAC, IAC, SE]);
-        assert!(outbox.is_empty());
+    fn command_lengths_are_read_from_the_queue() {
+        assert_eq!(command_len_after_first(&[]), 0);
+        assert_eq!(command_len_after_first(&[IAC, 243, IAC, 241]), 2);
+        assert_eq!(command_len_after_first(&[0, WILL, 44, IAC]), 3);
+        // IAC IAC inside the payload is not the end.
+        let sb = [IAC, SB, 44, 1, IAC, IAC, SE, IAC, SE, IAC, 241];
+        assert_eq!(command_len_after_first(&sb), 9);
     }
 }

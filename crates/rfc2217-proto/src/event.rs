@@ -86,6 +86,9 @@ pub enum ReplyStatus {
     /// Lenient policy: the value differs but counts as an answer (servers
     /// such as sredird answer DTR/RTS changes with `105 1`).
     Tolerated,
+    /// The answer to a request that had already timed out (its
+    /// [`Event::Timeout`] was reported); it is not credited to a newer request.
+    Late,
     /// No request of this kind was waiting; the reply is reported and
     /// otherwise ignored.
     Unsolicited,
@@ -98,7 +101,9 @@ pub enum Violation {
     StraySubnegotiationEnd,
     /// `IAC` followed by a byte that is no Telnet command.
     UnknownCommand(u8),
-    /// A subnegotiation longer than the session holds; it was discarded.
+    /// A subnegotiation longer than the session holds. A signature is cut
+    /// to [`SIGNATURE_CAPACITY`](crate::SIGNATURE_CAPACITY) bytes and still
+    /// delivered; anything else is discarded.
     SubnegotiationTooLong {
         /// Its option code.
         option: u8,
@@ -109,13 +114,14 @@ pub enum Violation {
         /// Its option code.
         option: u8,
     },
+    /// `IAC SB` followed by `IAC`: no option. The `IAC` starts a command.
+    MissingSubnegotiationOption,
     /// A subnegotiation for an option that is not COM-PORT-OPTION.
     UnexpectedSubnegotiation {
         /// Its option code.
         option: u8,
     },
-    /// A com-port code that is neither 0-12 nor 100-112, or an empty
-    /// com-port subnegotiation sent to a client.
+    /// A com-port code that is neither 0-12 nor 100-112.
     UnknownComPortCommand(u8),
     /// A com-port command sent in the wrong direction (a client code to a
     /// client, or a server code to a server).

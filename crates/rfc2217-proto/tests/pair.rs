@@ -276,12 +276,26 @@ fn unanswered_requests_time_out_at_their_deadline_and_not_before() {
         pair.take_server_events(),
         [Event::Request(Command::SetBaudRate(300))]
     );
-    // A late answer is tolerated and reported as unsolicited.
+    // A late answer names its request, and is not credited to a newer one.
+    let newer = pair
+        .client
+        .request(pair.now, Command::SetBaudRate(600))
+        .unwrap();
+    pair.drive();
+    pair.take_server_events();
     pair.server.respond(Command::SetBaudRate(300)).unwrap();
+    pair.server.respond(Command::SetBaudRate(600)).unwrap();
     pair.advance(Duration::ZERO);
     assert_eq!(
         replies(&pair.take_client_events()),
-        [(None, Command::SetBaudRate(300), ReplyStatus::Unsolicited)]
+        [
+            (Some(id), Command::SetBaudRate(300), ReplyStatus::Late),
+            (
+                Some(newer),
+                Command::SetBaudRate(600),
+                ReplyStatus::Confirmed
+            ),
+        ]
     );
 }
 
@@ -509,12 +523,44 @@ fn line_state_is_notified_under_the_mask_and_answers_polls() {
     pair.client.query_line_state().unwrap();
     pair.client.query_modem_state().unwrap();
     pair.advance(Duration::ZERO);
+    // The break is an event: reported once, not again in the poll's answer.
+    // The framing error happened while masked out and is not reported late.
     assert_eq!(
         pair.take_client_events(),
         [
             Event::LineState(LineState::BREAK_DETECT),
-            Event::LineState(LineState::BREAK_DETECT),
+            Event::LineState(LineState::EMPTY),
             Event::ModemState(ModemState::EMPTY),
+        ]
+    );
+}
+
+#[test]
+fn line_state_levels_are_notified_when_they_change_either_way() {
+    let mut pair = Pair::connected();
+    let now = pair.now;
+    let mask = LineState::DATA_READY | LineState::OVERRUN_ERROR;
+    pair.client
+        .request(now, Command::SetLineStateMask(mask))
+        .unwrap();
+    pair.drive();
+    pair.take_client_events();
+    for state in [
+        LineState::DATA_READY,
+        LineState::DATA_READY, // no change: nothing sent
+        LineState::DATA_READY | LineState::OVERRUN_ERROR,
+        LineState::DATA_READY, // the level is unchanged, the error was reported
+        LineState::EMPTY,
+    ] {
+        pair.server.handle_line_state(state).unwrap();
+    }
+    pair.advance(Duration::ZERO);
+    assert_eq!(
+        pair.take_client_events(),
+        [
+            Event::LineState(LineState::DATA_READY),
+            Event::LineState(LineState::DATA_READY | LineState::OVERRUN_ERROR),
+            Event::LineState(LineState::EMPTY),
         ]
     );
 }

@@ -43,6 +43,30 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// The Telnet commands in `wire` (all outbound bytes are commands here),
+/// sorted.
+fn sorted_commands(wire: &[u8]) -> Vec<Vec<u8>> {
+    let mut commands = Vec::new();
+    let mut rest = wire;
+    while !rest.is_empty() {
+        let len = match rest {
+            [255, 250, ..] => {
+                let mut i = 2;
+                while !(rest[i] == 255 && rest[i + 1] == 240) {
+                    i += if rest[i] == 255 { 2 } else { 1 };
+                }
+                i + 2
+            }
+            [255, 251..=254, ..] => 3,
+            _ => 2,
+        };
+        commands.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    commands.sort();
+    commands
+}
+
 fn input() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(fragment(), 0..40).prop_map(|parts| parts.concat())
 }
@@ -90,7 +114,14 @@ proptest! {
         let whole = run(config(), &input, &[], 4096);
         let split = run(config(), &input, &cuts, buffer);
         prop_assert_eq!(&split.0.sequence, &whole.0.sequence);
-        prop_assert_eq!(split.1, whole.1);
+        if whole.0.events.contains(&Event::Suspended) {
+            // While the peer has suspended us, answers pass our held
+            // commands as soon as the caller drains: the order depends on
+            // when it did, but the same commands go out, each once.
+            prop_assert_eq!(sorted_commands(&split.1), sorted_commands(&whole.1));
+        } else {
+            prop_assert_eq!(split.1, whole.1);
+        }
     }
 
     #[test]

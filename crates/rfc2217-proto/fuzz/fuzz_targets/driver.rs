@@ -282,6 +282,8 @@ struct Run {
     trace: Vec<Item>,
     delivered: usize,
     waiting: Vec<Waiting>,
+    /// Requests that timed out: a late answer may still name one, once.
+    timed_out: Vec<Waiting>,
     /// A session of the other role reading everything this one sends
     /// (in the fuzzed run only: the reference run sends the same).
     mirror: Option<Mirror>,
@@ -302,6 +304,7 @@ impl Run {
             trace: Vec::new(),
             delivered: 0,
             waiting: Vec::new(),
+            timed_out: Vec::new(),
             mirror: with_mirror.then(|| {
                 Mirror::new(match role {
                     Role::Client => Role::Server,
@@ -496,7 +499,11 @@ impl Run {
                 status,
             } => {
                 assert_ne!(status, ReplyStatus::Unsolicited, "{event:?}");
-                let waiting = self.take_waiting(id, &event);
+                let waiting = if status == ReplyStatus::Late {
+                    take(&mut self.timed_out, id, &event)
+                } else {
+                    self.take_waiting(id, &event)
+                };
                 assert_eq!(
                     reply.kind(),
                     waiting.command.kind(),
@@ -511,19 +518,14 @@ impl Run {
             Event::Timeout { id, request } => {
                 let waiting = self.take_waiting(id, &event);
                 assert_eq!(request, waiting.command, "{event:?} for {waiting:?}");
+                self.timed_out.push(waiting);
             }
             _ => {}
         }
     }
 
     fn take_waiting(&mut self, id: RequestId, event: &Event) -> Waiting {
-        let at = self.waiting.iter().position(|waiting| waiting.id == id);
-        assert!(
-            at.is_some(),
-            "{event:?} names no waiting request (waiting: {:?})",
-            self.waiting
-        );
-        self.waiting.remove(at.unwrap_or_default())
+        take(&mut self.waiting, id, event)
     }
 
     fn check_pending(&self) {
@@ -817,4 +819,14 @@ impl Mirror {
             while self.session.poll_transmit(&mut self.transmit) > 0 {}
         }
     }
+}
+
+/// Removes the request `id` from `requests`; it must be there.
+fn take(requests: &mut Vec<Waiting>, id: RequestId, event: &Event) -> Waiting {
+    let at = requests.iter().position(|request| request.id == id);
+    assert!(
+        at.is_some(),
+        "{event:?} names no such request (among {requests:?})"
+    );
+    requests.remove(at.unwrap_or_default())
 }

@@ -236,6 +236,12 @@ bit_set! {
     }
 }
 
+impl LineState {
+    /// The error bits (overrun, parity, framing, break): events, reported
+    /// once, unlike the other bits, which are levels.
+    pub const ERRORS: LineState = LineState(0x1E);
+}
+
 bit_set! {
     /// NOTIFY-MODEMSTATE bits (also the SET-MODEMSTATE-MASK value).
     ModemState {

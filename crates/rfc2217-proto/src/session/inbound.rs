@@ -1,6 +1,6 @@
 //! What the session does with each token the decoder finds.
 
-use super::{push_command, ComPort, Role, Session, Text};
+use super::{ComPort, Role, Session, Text, Urgency, SIGNATURE_CAPACITY};
 use crate::comport::{Command, CommandKind, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::{Token, SUBNEGOTIATION_CAPACITY};
 use crate::event::{Event, ReplyStatus, Unavailable, Violation};
@@ -51,7 +51,8 @@ impl Session {
                     // pyserial's client reads CTS/DSR/RI/CD only after a first
                     // notification, as ser2net and PortManager send one.
                     let lines = Command::NotifyModemState(self.modem_lines & self.modem_state_mask);
-                    let _ = push_command(&mut self.outbox, Role::Server, &lines, &[]);
+                    // Within the room kept for answering this token.
+                    let _ = self.push_command(&lines, &[], Urgency::Held);
                 }
             }
             (ComPort::Unavailable, false, _) | (_, false, true) => {}
@@ -93,7 +94,13 @@ impl Session {
             return;
         };
         match command {
-            Command::Signature if value.is_empty() => self.answer_signature_request(),
+            // An empty SIGNATURE asks for ours, unless we asked first: then
+            // it is a server saying it has none.
+            Command::Signature
+                if value.is_empty() && !self.pending.awaits(CommandKind::Signature) =>
+            {
+                self.answer_signature_request()
+            }
             Command::Signature => self.receive_signature(value),
             Command::FlowControlSuspend => self.set_suspended_by_peer(now, true),
             Command::FlowControlResume => self.set_suspended_by_peer(now, false),
@@ -107,9 +114,7 @@ impl Session {
     /// Server: a request from the client other than signature and flow control.
     fn handle_request(&mut self, command: Command) {
         let answer = match command {
-            Command::NotifyLineState(_) => {
-                Command::NotifyLineState(self.line_state & self.line_state_mask)
-            }
+            Command::NotifyLineState(_) => Command::NotifyLineState(self.take_line_state()),
             Command::NotifyModemState(_) => {
                 Command::NotifyModemState(self.modem_lines & self.modem_state_mask)
             }
@@ -144,10 +149,10 @@ impl Session {
 
     fn match_reply(&mut self, reply: Command) -> Event {
         match self.pending.take_reply(&reply) {
-            Some(request) => Event::Reply {
+            Some((request, status)) => Event::Reply {
                 id: Some(request.id),
                 reply,
-                status: request.status(&reply),
+                status,
             },
             None => Event::Reply {
                 id: None,
@@ -163,8 +168,9 @@ impl Session {
     }
 
     fn receive_signature(&mut self, text: &[u8]) {
-        // The payload buffer is no larger than the signature buffer.
-        self.peer_signature = Text::new(text).unwrap_or(Text::EMPTY);
+        // A truncated subnegotiation may carry one byte more than we keep.
+        let kept = &text[..text.len().min(SIGNATURE_CAPACITY)];
+        self.peer_signature = Text::new(kept).unwrap_or(Text::EMPTY);
         let event = match self.config.role {
             Role::Client => self.match_reply(Command::Signature),
             Role::Server => Event::PeerSignature,
@@ -178,12 +184,12 @@ impl Session {
         }
         self.suspended_by_peer = suspended;
         if suspended {
-            self.in_flight = self.outbox.len();
+            self.queue.suspend();
             self.push_event(Event::Suspended);
         } else {
-            // Held requests only now reach the server: restart their clocks.
+            // Held requests only now reach the server: start their clocks.
             self.pending
-                .reset_deadlines(now + self.config.request_timeout());
+                .release_held(now + self.config.request_timeout());
             self.push_event(Event::Resumed);
         }
     }

@@ -3,33 +3,29 @@
 mod config;
 mod inbound;
 mod pending;
+mod queue;
 mod ring;
 
 pub use config::{AckPolicy, Config, Role, SIGNATURE_CAPACITY};
 
 use config::Text;
-use pending::{Pending, Request};
+use pending::{Pending, Request, Stage};
+use queue::{CommandQueue, Urgency};
 use ring::Ring;
 
 use crate::comport::{Command, LineState, ModemState, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::Decoder;
-use crate::encode::{escape_data, escaped_len, Lane, Outbox};
+use crate::encode::{escape_data, escaped_len};
 use crate::error::Error;
 use crate::event::{Event, RequestId};
 use crate::negotiation::{Acceptance, Options, Outcome};
 use crate::telnet::{Side, TelnetCommand, TelnetOption, IAC};
 use crate::time::Instant;
 
-/// Capacity of the outbox: everything we send, in order. It holds a
-/// client's whole opening batch (about 100 bytes) with room to answer.
-const OUTBOX_CAPACITY: usize = 192;
-/// Capacity of the bypass: while the peer has suspended us the outbox is
-/// held back, and what must still go out (negotiation, flow control, answers
-/// to the peer's requests, so it can never deadlock us) goes here.
-const BYPASS_CAPACITY: usize = 144;
-/// Bytes that [`Session::poll_transmit`] may have to hand out at once; a
-/// transmit buffer this large always empties the session's queues.
-pub const TRANSMIT_QUEUE_CAPACITY: usize = OUTBOX_CAPACITY + BYPASS_CAPACITY;
+/// Bytes of queued outbound commands; a transmit buffer this large always
+/// empties the queue. It holds a client's whole opening batch (about 100
+/// bytes) and the room kept for answers.
+pub const TRANSMIT_QUEUE_CAPACITY: usize = 320;
 const EVENT_CAPACITY: usize = 8;
 /// Requests a client can have waiting for replies at once.
 pub const PENDING_REQUEST_CAPACITY: usize = 10;
@@ -104,8 +100,7 @@ pub struct Session {
     config: Config,
     decoder: Decoder,
     options: Options,
-    outbox: Outbox<OUTBOX_CAPACITY>,
-    bypass: Outbox<BYPASS_CAPACITY>,
+    queue: CommandQueue<TRANSMIT_QUEUE_CAPACITY>,
     events: Ring<Event, EVENT_CAPACITY>,
     pending: Pending<PENDING_REQUEST_CAPACITY>,
     peer_signature: Text,
@@ -114,16 +109,15 @@ pub struct Session {
     /// Room the queues keep for the answer to one inbound token: the larger
     /// of [`MAX_FIXED_ANSWER_LEN`] and our signature, escaped and framed.
     answer_reserve: u8,
-    /// Bytes at the front of the outbox queued before the peer suspended
-    /// us: already in flight as far as the peer knows, so not held back.
-    in_flight: usize,
     next_request: u16,
     /// Server: masks in force. Client: unused.
     line_state_mask: LineState,
     modem_state_mask: ModemState,
-    /// Server: the last modem line reading and line state reported by the device.
+    /// Server: the last modem line reading and line-state levels reported
+    /// by the device, and the line errors not yet reported to the client.
     modem_lines: ModemState,
     line_state: LineState,
+    line_errors: LineState,
 }
 
 impl Session {
@@ -173,18 +167,17 @@ impl Session {
             config,
             decoder: Decoder::default(),
             options: Options::new(acceptance),
-            outbox: Outbox::default(),
-            bypass: Outbox::default(),
+            queue: CommandQueue::default(),
             events: Ring::default(),
             pending: Pending::default(),
             peer_signature: Text::EMPTY,
             suspended_by_peer: false,
-            in_flight: 0,
             next_request: 0,
             line_state_mask: LineState::EMPTY,
             modem_state_mask: ModemState::ALL,
             modem_lines: ModemState::EMPTY,
             line_state: LineState::EMPTY,
+            line_errors: LineState::EMPTY,
         };
         for &(option, side) in opening {
             let outcome = session.options.request(option, side, true);
@@ -235,7 +228,7 @@ impl Session {
 
     /// Client requests waiting for a reply.
     pub fn pending_requests(&self) -> usize {
-        self.pending.len()
+        self.pending.waiting()
     }
 
     /// Server: the NOTIFY-LINESTATE mask the client set (default: none).
@@ -291,7 +284,7 @@ impl Session {
             return; // requests are held back, so they cannot be late
         }
         while self.events.free() > 0 {
-            let Some(request) = self.pending.take_expired(now) else {
+            let Some(request) = self.pending.expire(now) else {
                 break;
             };
             self.push_event(Event::Timeout {
@@ -316,28 +309,41 @@ impl Session {
         let changed = ModemState((reading.0 ^ previous.0) | (value.0 & !ModemState::LINES.0));
         if self.is_com_port_active() && !(changed & self.modem_state_mask).is_empty() {
             let notify = Command::NotifyModemState(value & self.modem_state_mask);
-            if !push_command(&mut self.outbox, Role::Server, &notify, &[]) {
-                return Err(Error::TransmitQueueFull);
-            }
+            self.initiate(&notify, &[])?;
         }
         self.modem_lines = reading;
         Ok(())
     }
 
-    /// Server: the device's line state (errors, break detected). What the
-    /// client's mask lets through is sent as NOTIFY-LINESTATE; the value is
-    /// also the answer to the client's next poll. On `Err` nothing changed.
+    /// Server: the device's line state. The error bits (overrun, parity,
+    /// framing, break) are events: each is reported once, in a notification
+    /// or the answer to the client's next poll. The other bits are levels:
+    /// a notification goes out when a level under the mask changes. On
+    /// `Err` nothing changed; call again after transmitting.
     pub fn handle_line_state(&mut self, state: LineState) -> Result<(), Error> {
         self.require_role(Role::Server)?;
-        let masked = state & self.line_state_mask;
-        if self.is_com_port_active() && !masked.is_empty() {
-            let notify = Command::NotifyLineState(masked);
-            if !push_command(&mut self.outbox, Role::Server, &notify, &[]) {
-                return Err(Error::TransmitQueueFull);
-            }
+        let mask = self.line_state_mask;
+        let levels = LineState(state.0 & !LineState::ERRORS.0);
+        // Errors the mask hides when they happen are not reported later.
+        let errors = (state & LineState::ERRORS & mask) | self.line_errors;
+        let level_changed = !(LineState(levels.0 ^ self.line_state.0) & mask).is_empty();
+        let new_error = !(state & LineState::ERRORS & mask).is_empty();
+        self.line_state = levels;
+        self.line_errors = errors;
+        if self.is_com_port_active() && (level_changed || new_error) {
+            let notify = Command::NotifyLineState((levels | errors) & mask);
+            self.initiate(&notify, &[])?;
+            self.line_errors = LineState(errors.0 & !mask.0);
         }
-        self.line_state = state;
         Ok(())
+    }
+
+    /// Server: the line state for a poll answer; reported errors are cleared.
+    fn take_line_state(&mut self) -> LineState {
+        let mask = self.line_state_mask;
+        let report = (self.line_state | self.line_errors) & mask;
+        self.line_errors = LineState(self.line_errors.0 & !mask.0);
+        report
     }
 
     // ----- C. commands --------------------------------------------------------
@@ -380,15 +386,7 @@ impl Session {
         if signature.is_empty() || signature.len() > SIGNATURE_CAPACITY {
             return Err(Error::InvalidSignature);
         }
-        if !push_command(
-            &mut self.outbox,
-            Role::Client,
-            &Command::Signature,
-            signature,
-        ) {
-            return Err(Error::TransmitQueueFull);
-        }
-        Ok(())
+        self.initiate(&Command::Signature, signature)
     }
 
     /// Server: answers an [`Event::Request`] with the value now in use
@@ -418,7 +416,7 @@ impl Session {
         side: Side,
         enable: bool,
     ) -> Result<(), Error> {
-        if !self.has_room_for_answer(3) || self.events.free() < MAX_EVENTS_PER_TOKEN {
+        if self.queue.free() < 3 || self.events.free() < MAX_EVENTS_PER_TOKEN {
             return Err(Error::TransmitQueueFull);
         }
         let outcome = self.options.request(option, side, enable);
@@ -428,11 +426,7 @@ impl Session {
 
     /// Sends a two-byte Telnet command (e.g. BRK), in order with the data.
     pub fn send_telnet_command(&mut self, command: TelnetCommand) -> Result<(), Error> {
-        if self.outbox.push(&[IAC, command.to_byte()]) {
-            Ok(())
-        } else {
-            Err(Error::TransmitQueueFull)
-        }
+        self.initiate_bytes(&[IAC, command.to_byte()])
     }
 
     // ----- D. outputs ---------------------------------------------------------
@@ -443,23 +437,15 @@ impl Session {
         self.events.pop()
     }
 
-    /// Moves queued outbound bytes into `out`, in the order they were
-    /// queued; returns how many. While the peer has suspended us, what we
-    /// queue goes out only if it must (negotiation, flow control, answers to
-    /// the peer's requests); what was queued before the suspension is sent
-    /// as if it had already left, so the output does not depend on when the
-    /// caller drained.
+    /// Moves queued outbound bytes into `out`; returns how many. Commands
+    /// leave in the order they were queued; while the peer has suspended
+    /// us, only negotiation, flow control and answers to its requests go
+    /// (after what was queued before the suspension), and what we initiate
+    /// waits. Any buffer size works: a command cut short is finished first
+    /// at the next call.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut [u8]) -> usize {
-        let mut written = self.outbox.drain_into(out, self.in_flight);
-        self.in_flight -= written;
-        if self.in_flight == 0 {
-            written += self.bypass.drain_into(&mut out[written..], usize::MAX);
-            if !self.suspended_by_peer {
-                written += self.outbox.drain_into(&mut out[written..], usize::MAX);
-            }
-        }
-        written
+        self.queue.drain(out, self.suspended_by_peer)
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
@@ -485,7 +471,7 @@ impl Session {
     /// kept) or while [`is_ready_for_data`](Self::is_ready_for_data) is false.
     pub fn encode_data(&mut self, data: &[u8], out: &mut [u8]) -> Encoded {
         let written = self.poll_transmit(out);
-        let queued = !self.bypass.is_empty() || !self.outbox.is_empty();
+        let queued = !self.queue.is_empty();
         let blocked = queued || !self.is_ready_for_data();
         if blocked {
             return Encoded {
@@ -513,27 +499,7 @@ impl Session {
 
     fn has_room_for_token(&self) -> bool {
         self.events.free() >= MAX_EVENTS_PER_TOKEN
-            && self.has_room_for_answer(usize::from(self.answer_reserve))
-    }
-
-    fn has_room_for_answer(&self, len: usize) -> bool {
-        let free = if self.suspended_by_peer {
-            self.bypass.free()
-        } else {
-            self.outbox.free()
-        };
-        free >= len
-    }
-
-    /// Where what must go out even while the peer has suspended us is
-    /// queued: the outbox normally (so everything leaves in order), the
-    /// bypass while suspended.
-    fn answer_lane(&mut self) -> &mut dyn Lane {
-        if self.suspended_by_peer {
-            &mut self.bypass
-        } else {
-            &mut self.outbox
-        }
+            && self.queue.free() >= usize::from(self.answer_reserve)
     }
 
     fn request_with_policy(
@@ -546,9 +512,7 @@ impl Session {
         if policy != AckPolicy::None && self.pending.is_full() {
             return Err(Error::TooManyPendingRequests);
         }
-        if !push_command(&mut self.outbox, Role::Client, &command, &[]) {
-            return Err(Error::TransmitQueueFull);
-        }
+        self.initiate(&command, &[])?;
         let id = RequestId(self.next_request);
         self.next_request = self.next_request.wrapping_add(1);
         if policy != AckPolicy::None {
@@ -557,6 +521,11 @@ impl Session {
                 id,
                 command,
                 policy,
+                stage: if self.suspended_by_peer {
+                    Stage::Held
+                } else {
+                    Stage::Sent
+                },
                 deadline: now + self.config.request_timeout(),
             });
         }
@@ -566,22 +535,58 @@ impl Session {
     /// Queues a command this end initiates (held back while suspended).
     fn send_initiated(&mut self, role: Role, command: Command) -> Result<(), Error> {
         self.require_role(role)?;
-        if push_command(&mut self.outbox, role, &command, &[]) {
+        self.initiate(&command, &[])
+    }
+
+    /// Queues a command this end initiates, held back while the peer has
+    /// suspended us. It may not take the room kept for answering the peer:
+    /// otherwise a peer that suspends us could never be read again.
+    fn initiate(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
+        let len = 6 + escaped_len(text) + 2 * command.value().1;
+        if self.queue.free() < len + usize::from(self.answer_reserve) {
+            return Err(Error::TransmitQueueFull);
+        }
+        self.push_command(command, text, Urgency::Held)
+    }
+
+    fn initiate_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let room = self.queue.free() >= bytes.len() + usize::from(self.answer_reserve);
+        if room && self.queue.push(bytes, Urgency::Held) {
             Ok(())
         } else {
             Err(Error::TransmitQueueFull)
         }
     }
 
-    /// Queues a command in this role's direction that must go out even
-    /// while the peer has suspended us.
-    fn answer(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
-        let role = self.config.role;
-        if push_command(self.answer_lane(), role, command, text) {
+    /// Queues `IAC SB COM-PORT-OPTION code value text IAC SE` with the code
+    /// of this role's direction.
+    fn push_command(
+        &mut self,
+        command: &Command,
+        text: &[u8],
+        urgency: Urgency,
+    ) -> Result<(), Error> {
+        let offset = match self.config.role {
+            Role::Client => 0,
+            Role::Server => SERVER_OFFSET,
+        };
+        let code = command.kind().code() + offset;
+        let (value, len) = command.value();
+        let parts: [&[u8]; 3] = [&[code], &value[..len], text];
+        if self
+            .queue
+            .push_subnegotiation(COM_PORT_OPTION, &parts, urgency)
+        {
             Ok(())
         } else {
             Err(Error::TransmitQueueFull)
         }
+    }
+
+    /// Queues a command in this role's direction that goes out even while
+    /// the peer has suspended us: an answer, or flow control.
+    fn answer(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
+        self.push_command(command, text, Urgency::Must)
     }
 
     fn push_event(&mut self, event: Event) {
@@ -593,7 +598,7 @@ impl Session {
     /// Queues the reply of a negotiation step and reports what changed.
     fn apply_negotiation(&mut self, outcome: Outcome) {
         if let Some((verb, code)) = outcome.reply {
-            let _ = self.answer_lane().push(&[IAC, verb.to_byte(), code]);
+            let _ = self.queue.push(&[IAC, verb.to_byte(), code], Urgency::Must);
         }
         if let Some((option, side, enabled)) = outcome.changed {
             self.push_event(Event::OptionChanged {
@@ -606,16 +611,4 @@ impl Session {
             }
         }
     }
-}
-
-/// Queues `IAC SB COM-PORT-OPTION code value text IAC SE` with the code of
-/// `role`'s direction; false (nothing queued) if it does not fit.
-fn push_command(lane: &mut dyn Lane, role: Role, command: &Command, text: &[u8]) -> bool {
-    let offset = match role {
-        Role::Client => 0,
-        Role::Server => SERVER_OFFSET,
-    };
-    let code = command.kind().code() + offset;
-    let (value, len) = command.value();
-    lane.push_subnegotiation(COM_PORT_OPTION, &[&[code], &value[..len], text])
 }

@@ -1,0 +1,260 @@
+//! The outbound command queue: one FIFO of whole Telnet commands, each
+//! marked as something that must go out even while the peer has suspended
+//! us, or something that is held back then.
+//!
+//! RFC 2217's FLOWCONTROL-SUSPEND stops our data and the commands we
+//! initiate (requests, notifications, Telnet commands). Answers to the
+//! peer's requests, negotiation and flow control itself must still go, or a
+//! peer that suspends us and keeps asking would wait for us forever. So:
+//!
+//! * not suspended, everything leaves in the order it was queued;
+//! * suspended, what was queued before the SUSPEND arrived leaves first (as
+//!   far as the peer knows it was already on its way, so the output does
+//!   not depend on when the caller drained), then only the commands that
+//!   must go, in their order, while held ones wait in theirs.
+//!
+//! The mark lives in the first byte of each queued command, where the wire
+//! has its `IAC`; draining writes the `IAC` back. A caller's buffer may end
+//! inside a command: the rest goes out first at the next drain, so two
+//! commands are never interleaved.
+
+use crate::encode::{command_len_after_first, escape_data, escaped_len};
+use crate::telnet::{IAC, SB, SE};
+
+/// Whether a command may go out while the peer has suspended us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Urgency {
+    /// Negotiation, flow control, answers to the peer.
+    Must,
+    /// What this end initiates: waits for the peer's RESUME.
+    Held,
+}
+
+/// Stands in the queue for the `IAC` that starts a held command.
+const HELD: u8 = 0;
+
+#[derive(Clone, Debug)]
+pub(crate) struct CommandQueue<const N: usize> {
+    bytes: [u8; N],
+    len: u16,
+    /// Bytes at the front queued before the peer suspended us.
+    in_flight: u16,
+    /// Bytes of the front command still to send after a drain cut it short.
+    partial: u16,
+}
+
+impl<const N: usize> Default for CommandQueue<N> {
+    fn default() -> Self {
+        CommandQueue {
+            bytes: [0; N],
+            len: 0,
+            in_flight: 0,
+            partial: 0,
+        }
+    }
+}
+
+impl<const N: usize> CommandQueue<N> {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn free(&self) -> usize {
+        N - self.len()
+    }
+
+    /// Queues a command given as its bytes (starting with `IAC`), or
+    /// returns false if it does not fit; then nothing is queued.
+    pub(crate) fn push(&mut self, command: &[u8], urgency: Urgency) -> bool {
+        let start = self.len();
+        let Some(slot) = self.bytes.get_mut(start..start + command.len()) else {
+            return false;
+        };
+        slot.copy_from_slice(command);
+        self.mark(start, urgency);
+        self.set_len(start + command.len());
+        true
+    }
+
+    /// Queues `IAC SB option <parts, IAC doubled> IAC SE`, or returns false
+    /// (queueing nothing) if it does not fit.
+    pub(crate) fn push_subnegotiation(
+        &mut self,
+        option: u8,
+        parts: &[&[u8]],
+        urgency: Urgency,
+    ) -> bool {
+        let len = 5 + parts.iter().map(|part| escaped_len(part)).sum::<usize>();
+        if len > self.free() {
+            return false;
+        }
+        let start = self.len();
+        self.bytes[start..start + 3].copy_from_slice(&[IAC, SB, option]);
+        let mut end = start + 3;
+        for part in parts {
+            let (_, written) = escape_data(part, &mut self.bytes[end..], false);
+            end += written;
+        }
+        self.bytes[end..end + 2].copy_from_slice(&[IAC, SE]);
+        self.mark(start, urgency);
+        self.set_len(end + 2);
+        true
+    }
+
+    /// The peer suspended us: what is queued now counts as in flight.
+    pub(crate) fn suspend(&mut self) {
+        self.in_flight = self.len;
+    }
+
+    /// Moves queued bytes into `out` by the rules in the module docs;
+    /// returns how many.
+    pub(crate) fn drain(&mut self, out: &mut [u8], suspended: bool) -> usize {
+        let mut written = 0;
+        if self.partial > 0 {
+            let n = self.take_front(out, usize::from(self.partial), false);
+            self.partial -= n as u16; // n <= partial
+            written = n;
+            if self.partial > 0 {
+                return written;
+            }
+        }
+        while written < out.len() {
+            let next = if !suspended || self.in_flight > 0 {
+                (!self.is_empty()).then_some(0)
+            } else {
+                self.first_urgent()
+            };
+            let Some(at) = next else { break };
+            let len = self.command_len_at(at);
+            // Bring an urgent command past the held ones before it.
+            self.bytes[..at + len].rotate_right(len);
+            let n = self.take_front(&mut out[written..], len, true);
+            written += n;
+            if n < len {
+                self.partial = (len - n) as u16; // a command fits in the queue
+                break;
+            }
+        }
+        written
+    }
+
+    /// Copies up to `len` front bytes into `out` (restoring the `IAC` of a
+    /// command's first byte if `starts_command`) and removes them.
+    fn take_front(&mut self, out: &mut [u8], len: usize, starts_command: bool) -> usize {
+        let n = len.min(out.len()).min(self.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        if starts_command && n > 0 {
+            out[0] = IAC;
+        }
+        let total = self.len();
+        self.bytes.copy_within(n..total, 0);
+        self.set_len(total - n);
+        self.in_flight = self.in_flight.saturating_sub(n as u16);
+        n
+    }
+
+    /// The start of the first command that must go, if any.
+    fn first_urgent(&self) -> Option<usize> {
+        let mut at = 0;
+        while at < self.len() {
+            if self.bytes[at] == IAC {
+                return Some(at);
+            }
+            at += self.command_len_at(at);
+        }
+        None
+    }
+
+    /// The length of the (whole) command starting at `at`.
+    fn command_len_at(&self, at: usize) -> usize {
+        let command = &self.bytes[at..self.len()];
+        command_len_after_first(command).max(1)
+    }
+
+    fn mark(&mut self, start: usize, urgency: Urgency) {
+        if urgency == Urgency::Held {
+            self.bytes[start] = HELD;
+        }
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    fn set_len(&mut self, len: usize) {
+        // At most N, and every queue is far below 64 KiB.
+        self.len = len as u16;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telnet::{DO, WILL, WONT};
+
+    type Queue = CommandQueue<64>;
+
+    /// Everything `queue` gives through buffers of `room` bytes.
+    fn drain_all(queue: &mut Queue, room: usize, suspended: bool) -> ([u8; 64], usize) {
+        let mut wire = [0u8; 64];
+        let mut len = 0;
+        loop {
+            let end = (len + room).min(wire.len());
+            let n = queue.drain(&mut wire[len..end], suspended);
+            if n == 0 {
+                return (wire, len);
+            }
+            len += n;
+        }
+    }
+
+    #[test]
+    fn everything_leaves_in_order_when_not_suspended() {
+        let mut queue = Queue::default();
+        assert!(queue.push(&[IAC, WILL, 0], Urgency::Must));
+        assert!(queue.push(&[IAC, 243], Urgency::Held));
+        assert!(queue.push_subnegotiation(44, &[&[1], &[0, 0, 0, IAC]], Urgency::Held));
+        let (wire, len) = drain_all(&mut queue, 1, false);
+        let expected = [
+            IAC, WILL, 0, IAC, 243, IAC, SB, 44, 1, 0, 0, 0, IAC, IAC, IAC, SE,
+        ];
+        assert_eq!(wire[..len], expected);
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn while_suspended_only_urgent_commands_pass_in_their_order() {
+        let mut queue = Queue::default();
+        assert!(queue.push(&[IAC, 243], Urgency::Held));
+        queue.suspend(); // the BRK was queued before the SUSPEND: it goes
+        assert!(queue.push_subnegotiation(44, &[&[1], &[0, 0, 0, 1]], Urgency::Held));
+        assert!(queue.push(&[IAC, WONT, 1], Urgency::Must));
+        assert!(queue.push(&[IAC, DO, 3], Urgency::Must));
+        let (wire, len) = drain_all(&mut queue, 2, true);
+        assert_eq!(wire[..len], [IAC, 243, IAC, WONT, 1, IAC, DO, 3]);
+        // At RESUME the held request goes, whole.
+        let (wire, len) = drain_all(&mut queue, 3, false);
+        assert_eq!(wire[..len], [IAC, SB, 44, 1, 0, 0, 0, 1, IAC, SE]);
+    }
+
+    #[test]
+    fn a_command_cut_short_is_finished_first_whatever_comes_next() {
+        let mut queue = Queue::default();
+        assert!(queue.push_subnegotiation(44, &[&[100], b"sig"], Urgency::Must));
+        let mut out = [0u8; 4];
+        assert_eq!(queue.drain(&mut out, false), 4);
+        queue.suspend();
+        assert!(queue.push(&[IAC, WONT, 1], Urgency::Must));
+        let (rest, len) = drain_all(&mut queue, 1, true);
+        assert_eq!(rest[..len], [b's', b'i', b'g', IAC, SE, IAC, WONT, 1]);
+    }
+
+    #[test]
+    fn pushes_that_do_not_fit_queue_nothing() {
+        let mut queue = CommandQueue::<8>::default();
+        assert!(queue.push(&[IAC, WILL, 0], Urgency::Must));
+        assert!(!queue.push_subnegotiation(44, &[&[1, 2]], Urgency::Held));
+        assert!(!queue.push(&[IAC, 1, 2, 3, 4, 5], Urgency::Held));
+        assert_eq!(queue.free(), 5);
+    }
+}
