@@ -10,10 +10,11 @@ use crate::event::Violation;
 use crate::scan::{copy_until_iac, copy_until_iac_or_cr, find_iac, iac_run};
 use crate::telnet::{Verb, CR, IAC, NUL, SB, SE};
 
-/// Bytes of subnegotiation payload held (option byte excluded). The longest
-/// RFC 2217 payload besides a signature is 9 bytes (sredird's 8-byte baud);
-/// signatures longer than this are reported as a violation.
-pub const SUBNEGOTIATION_CAPACITY: usize = 64;
+/// Bytes of subnegotiation payload held (option byte excluded): a command
+/// byte and a signature of [`SIGNATURE_CAPACITY`](crate::SIGNATURE_CAPACITY)
+/// bytes. The longest other RFC 2217 payload is 9 bytes (sredird's 8-byte
+/// baud). A longer payload is cut to this size and reported.
+pub const SUBNEGOTIATION_CAPACITY: usize = 65;
 
 /// Something other than data, found in the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub(crate) enum Token {
     Negotiation(Verb, u8),
     /// A complete `IAC SB option ... IAC SE`; its payload is [`Decoder::payload`].
     Subnegotiation(u8),
+    /// A subnegotiation longer than the buffer: the payload holds its start.
+    TruncatedSubnegotiation(u8),
     /// The peer broke the framing rules; decoding goes on.
     Violation(Violation),
 }
@@ -144,6 +147,12 @@ impl Decoder {
                 }
                 State::SubnegotiationOption => {
                     i += 1;
+                    if byte == IAC {
+                        // No option: the IAC starts a command.
+                        self.state = State::Iac;
+                        let missing = Violation::MissingSubnegotiationOption;
+                        return Decoded::token(i, o, Token::Violation(missing));
+                    }
                     self.option = byte;
                     self.len = 0;
                     self.state = State::Subnegotiation;
@@ -165,9 +174,7 @@ impl Decoder {
                         SE => {
                             self.state = State::Data;
                             let token = if overflowed {
-                                Token::Violation(Violation::SubnegotiationTooLong {
-                                    option: self.option,
-                                })
+                                Token::TruncatedSubnegotiation(self.option)
                             } else {
                                 Token::Subnegotiation(self.option)
                             };
@@ -265,19 +272,14 @@ impl Decoder {
         }
     }
 
-    /// Appends to the payload; false (and nothing appended) if it would overflow.
+    /// Appends to the payload as much as fits; false if not all of it did.
     fn append(&mut self, bytes: &[u8]) -> bool {
         let start = usize::from(self.len);
-        let end = start + bytes.len();
-        match self.payload.get_mut(start..end) {
-            Some(slot) => {
-                slot.copy_from_slice(bytes);
-                // `end` fits in u8: the capacity is below 256.
-                self.len = end as u8;
-                true
-            }
-            None => false,
-        }
+        let end = (start + bytes.len()).min(SUBNEGOTIATION_CAPACITY);
+        self.payload[start..end].copy_from_slice(&bytes[..end - start]);
+        // `end` fits in u8: the capacity is below 256.
+        self.len = end as u8;
+        end - start == bytes.len()
     }
 }
 
@@ -393,21 +395,36 @@ mod tests {
     }
 
     #[test]
-    fn an_overlong_subnegotiation_is_discarded_and_reported() {
+    fn an_overlong_subnegotiation_is_cut_to_the_buffer_and_reported() {
         let mut input = [7u8; SUBNEGOTIATION_CAPACITY + 20];
         input[..3].copy_from_slice(&[IAC, SB, 44]);
         input[30] = IAC;
         input[31] = IAC; // an escaped 0xFF while overflowing
         let end = input.len();
         input[end - 3..].copy_from_slice(&[IAC, SE, b'k']);
-        let (data, n, tokens) = decode_all(&mut binary(), &input);
+        let mut decoder = binary();
+        let (data, n, tokens) = decode_all(&mut decoder, &input);
         assert_eq!(&data[..n], b"k");
+        assert_eq!(tokens[0].0, Some(Token::TruncatedSubnegotiation(44)));
+        assert_eq!(decoder.payload().len(), SUBNEGOTIATION_CAPACITY);
+        // Payload byte k is input byte k + 3; the escaped pair is one 0xFF.
+        assert_eq!(decoder.payload()[26..29], [7, IAC, 7]);
+    }
+
+    #[test]
+    fn a_subnegotiation_without_an_option_resynchronises_on_the_command() {
+        let input = [IAC, SB, IAC, SE, b'h', b'i', IAC, 241, b'!'];
+        let (data, n, tokens) = decode_all(&mut binary(), &input);
+        assert_eq!(&data[..n], b"hi!");
         assert_eq!(
             tokens[0].0,
-            Some(Token::Violation(Violation::SubnegotiationTooLong {
-                option: 44
-            }))
+            Some(Token::Violation(Violation::MissingSubnegotiationOption))
         );
+        assert_eq!(
+            tokens[1].0,
+            Some(Token::Violation(Violation::StraySubnegotiationEnd))
+        );
+        assert_eq!(tokens[2].0, Some(Token::Command(241)));
     }
 
     #[test]

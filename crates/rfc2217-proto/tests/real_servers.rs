@@ -230,3 +230,39 @@ fn sredird_style_bad_input_is_reported_and_the_stream_stays_in_sync() {
         ]
     );
 }
+
+#[test]
+fn a_full_length_signature_arrives_whole_and_a_longer_one_cut_to_size() {
+    let mut client = client();
+    let id = client.request_signature(NOW).unwrap();
+    let full = [b's'; rfc2217_proto::SIGNATURE_CAPACITY];
+    let (_, events) = run(&mut client, &com_port(&[&[100][..], &full].concat()));
+    assert_eq!(client.peer_signature(), full);
+    assert_eq!(
+        events,
+        [Event::Reply {
+            id: Some(id),
+            reply: Command::Signature,
+            status: ReplyStatus::Confirmed
+        }]
+    );
+    // sredird names the device: "SRedird 2.2.1 /dev/serial/by-id/usb-FTDI_...".
+    let id = client.request_signature(NOW).unwrap();
+    let long = b"SRedird 2.2.1 /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0";
+    let (_, events) = run(&mut client, &com_port(&[&[100][..], long].concat()));
+    assert_eq!(
+        client.peer_signature(),
+        &long[..rfc2217_proto::SIGNATURE_CAPACITY]
+    );
+    assert_eq!(
+        events,
+        [
+            Event::PeerViolation(Violation::SubnegotiationTooLong { option: 44 }),
+            Event::Reply {
+                id: Some(id),
+                reply: Command::Signature,
+                status: ReplyStatus::Confirmed
+            },
+        ]
+    );
+}

@@ -8,6 +8,9 @@ use crate::error::Error;
 /// Bytes of signature text a session holds, ours and the peer's.
 pub const SIGNATURE_CAPACITY: usize = 64;
 
+// A received signature and its command byte fit the subnegotiation buffer.
+const _: () = assert!(crate::decode::SUBNEGOTIATION_CAPACITY == SIGNATURE_CAPACITY + 1);
+
 /// Which end of the connection a session is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {

@@ -17,6 +17,16 @@ impl Session {
             }
             Token::Negotiation(verb, code) => self.handle_negotiation(verb, code),
             Token::Subnegotiation(COM_PORT_OPTION) => self.handle_com_port(now),
+            Token::TruncatedSubnegotiation(option) => {
+                self.push_event(Event::PeerViolation(Violation::SubnegotiationTooLong {
+                    option,
+                }));
+                // A long signature is still worth having, cut to size.
+                let signature = matches!(self.decoder.payload().first(), Some(0 | 100));
+                if option == COM_PORT_OPTION && signature {
+                    self.handle_com_port(now);
+                }
+            }
             Token::Subnegotiation(option) => {
                 self.push_event(Event::PeerViolation(Violation::UnexpectedSubnegotiation {
                     option,
