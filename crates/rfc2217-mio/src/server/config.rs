@@ -1,0 +1,186 @@
+//! How one port of a server is set up.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rfc2217_blocking::{DeviceOpener, DeviceSpec, SecondClient};
+use rfc2217_port::Settings;
+use rfc2217_proto::SIGNATURE_CAPACITY;
+
+/// Where a port's device comes from.
+#[derive(Clone)]
+pub(crate) enum DeviceSource {
+    /// `loop://` or a serial port path: a serial port is registered with
+    /// the server's `mio::Poll` through its file descriptor.
+    Spec(DeviceSpec),
+    /// A device without a file descriptor, driven through the blocking
+    /// crate's traits with zero timeouts.
+    InProcess(Arc<dyn DeviceOpener>),
+}
+
+impl DeviceSource {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            DeviceSource::Spec(spec) => spec.to_string(),
+            DeviceSource::InProcess(opener) => opener.describe(),
+        }
+    }
+}
+
+/// The settings of one port of a [`Server`](crate::Server): which device it
+/// serves and how it treats its clients. The same policies as the blocking
+/// crate's `ServerConfig`, plus an idle timeout.
+#[derive(Clone)]
+pub struct PortConfig {
+    pub(crate) device: DeviceSource,
+    pub(crate) signature: Option<Vec<u8>>,
+    pub(crate) defaults: Settings,
+    pub(crate) second_client: SecondClient,
+    pub(crate) modem_poll_interval: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for PortConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PortConfig")
+            .field("device", &self.device.describe())
+            .field(
+                "signature",
+                &self.signature.as_deref().map(String::from_utf8_lossy),
+            )
+            .field("defaults", &self.defaults)
+            .field("second_client", &self.second_client)
+            .field("modem_poll_interval", &self.modem_poll_interval)
+            .field("idle_timeout", &self.idle_timeout)
+            .finish()
+    }
+}
+
+/// Signature sent when none is configured: the crate and the device.
+const SIGNATURE_PREFIX: &str = concat!("rfc2217-mio ", env!("CARGO_PKG_VERSION"));
+
+impl PortConfig {
+    /// Serves `device` (`loop://` or a serial port path) with the defaults:
+    /// 9600 8N1 without flow control restored after each client, a second
+    /// client refused, modem lines polled every 50 ms, no idle timeout, and
+    /// a signature naming this crate and the device.
+    pub fn new(device: DeviceSpec) -> Self {
+        PortConfig::with_source(DeviceSource::Spec(device))
+    }
+
+    /// Serves a fresh `loop://` device.
+    pub fn loopback() -> Self {
+        PortConfig::new(DeviceSpec::Loopback)
+    }
+
+    /// Serves a device of your own that has no file descriptor, such as a
+    /// [`Loopback`](rfc2217_blocking::Loopback) you keep a handle on. The
+    /// server calls its [`Device`](rfc2217_blocking::Device) and reader
+    /// methods with a zero timeout, so they must not wait; it reads the
+    /// device after every write to it and at every modem poll, which is
+    /// when such a device can have news.
+    pub fn in_process(opener: impl DeviceOpener) -> Self {
+        PortConfig::with_source(DeviceSource::InProcess(Arc::new(opener)))
+    }
+
+    fn with_source(device: DeviceSource) -> Self {
+        PortConfig {
+            device,
+            signature: None,
+            defaults: Settings::default(),
+            second_client: SecondClient::Refuse,
+            modem_poll_interval: Duration::from_millis(50),
+            idle_timeout: None,
+        }
+    }
+
+    /// The SIGNATURE the port answers with: 1 to 64 bytes, as the core's
+    /// [`Config::with_signature`](rfc2217_proto::Config::with_signature).
+    pub fn with_signature(mut self, signature: &[u8]) -> Result<Self, rfc2217_proto::Error> {
+        if signature.is_empty() || signature.len() > SIGNATURE_CAPACITY {
+            return Err(rfc2217_proto::Error::InvalidSignature);
+        }
+        self.signature = Some(signature.to_vec());
+        Ok(self)
+    }
+
+    /// The settings the device is given when it is opened and after every
+    /// client, with DTR and RTS off.
+    pub fn with_defaults(mut self, defaults: Settings) -> Self {
+        self.defaults = defaults;
+        self
+    }
+
+    /// What to do with a second client.
+    pub fn with_second_client(mut self, policy: SecondClient) -> Self {
+        self.second_client = policy;
+        self
+    }
+
+    /// How often a connected client's device has its modem lines and line
+    /// state read, to notify the client of changes (at least 1 ms). Nothing
+    /// is polled while no client is connected.
+    pub fn with_modem_poll_interval(mut self, interval: Duration) -> Self {
+        self.modem_poll_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Closes a client that sent nothing for `timeout` (`None`, the
+    /// default: never), so a client whose host vanished does not hold the
+    /// port forever under [`SecondClient::Refuse`].
+    pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The device settings restored after each client.
+    pub fn defaults(&self) -> &Settings {
+        &self.defaults
+    }
+
+    /// The policy for a second client.
+    pub fn second_client(&self) -> SecondClient {
+        self.second_client
+    }
+
+    /// The modem poll interval.
+    pub fn modem_poll_interval(&self) -> Duration {
+        self.modem_poll_interval
+    }
+
+    /// The idle timeout.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    /// The signature sent for a device named `device`: the configured one,
+    /// or the crate's name and version and the device name, cut to fit.
+    pub(crate) fn signature_for(&self, device: &str) -> Vec<u8> {
+        if let Some(signature) = &self.signature {
+            return signature.clone();
+        }
+        let mut text = format!("{SIGNATURE_PREFIX} {device}").into_bytes();
+        text.truncate(SIGNATURE_CAPACITY);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_must_fit_and_the_default_names_the_device() {
+        let config = PortConfig::loopback();
+        assert!(config.clone().with_signature(b"").is_err());
+        assert!(config.clone().with_signature(&[b'x'; 65]).is_err());
+        let named = config.clone().with_signature(b"lab port 3").unwrap();
+        assert_eq!(named.signature_for("loop://"), b"lab port 3");
+        let default = config.signature_for("loop://");
+        assert!(default.starts_with(b"rfc2217-mio "));
+        assert!(default.ends_with(b" loop://"));
+        let long = config.signature_for(&"/dev/x".repeat(20));
+        assert_eq!(long.len(), SIGNATURE_CAPACITY);
+    }
+}

@@ -1,0 +1,430 @@
+//! The server's one thread: one `mio::Poll` for every port's listener and
+//! device, every connection and every refused client, and one heap of
+//! deadlines. It sleeps in `Poll::poll` until an event or the earliest
+//! deadline; nothing is polled in a loop.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use log::{info, warn};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+use rfc2217_blocking::{SecondClient, BUSY_MESSAGE};
+
+use super::config::PortConfig;
+use super::connection::{Connection, Ending, Pumped, Scratch};
+use super::port::Port;
+use super::refusal::Refusal;
+use super::slab::Slab;
+use super::stats::Counters;
+use super::timers::Timers;
+
+/// The token of the waker that [`ServerHandle::shutdown`](crate::ServerHandle::shutdown) uses.
+const WAKER: Token = Token(usize::MAX);
+
+/// How long to wait before accepting again after `accept` failed (e.g. out
+/// of file descriptors): the error would come back at once.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// Refused clients lingering at once; beyond this a refused client gets its
+/// line if the socket takes it at once, and is closed.
+const MAX_REFUSALS: usize = 256;
+
+/// Events taken from the poll at once.
+const EVENT_CAPACITY: usize = 1024;
+
+/// What a token stands for: the index of a port, connection or refusal
+/// and its kind, packed into one number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Listener(usize),
+    Device(usize),
+    Connection(usize),
+    Refusal(usize),
+}
+
+const KINDS: usize = 4;
+
+impl Source {
+    fn token(self) -> Token {
+        let (index, kind) = match self {
+            Source::Listener(index) => (index, 0),
+            Source::Device(index) => (index, 1),
+            Source::Connection(index) => (index, 2),
+            Source::Refusal(index) => (index, 3),
+        };
+        Token(index * KINDS + kind)
+    }
+
+    fn of(token: Token) -> Source {
+        let index = token.0 / KINDS;
+        match token.0 % KINDS {
+            0 => Source::Listener(index),
+            1 => Source::Device(index),
+            2 => Source::Connection(index),
+            _ => Source::Refusal(index),
+        }
+    }
+}
+
+/// What the event loop shares with the handles of the server.
+pub(crate) struct Shared {
+    pub(crate) waker: Waker,
+    pub(crate) stop: AtomicBool,
+    pub(crate) counters: Counters,
+}
+
+pub(crate) struct EventLoop {
+    poll: Poll,
+    ports: Vec<Port>,
+    connections: Slab<Connection>,
+    refusals: Slab<Refusal>,
+    timers: Timers,
+    /// Connections whose pump ran out of budget, to pump again.
+    busy: VecDeque<usize>,
+    scratch: Scratch,
+    shared: Arc<Shared>,
+    /// The sum of the connections' buffered bytes.
+    buffered: usize,
+}
+
+impl EventLoop {
+    pub(crate) fn new() -> io::Result<EventLoop> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        Ok(EventLoop {
+            poll,
+            ports: Vec::new(),
+            connections: Slab::default(),
+            refusals: Slab::default(),
+            timers: Timers::default(),
+            busy: VecDeque::new(),
+            scratch: Scratch::default(),
+            shared: Arc::new(Shared {
+                waker,
+                stop: AtomicBool::new(false),
+                counters: Counters::default(),
+            }),
+            buffered: 0,
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.ports.iter().map(|port| port.local_addr).collect()
+    }
+
+    /// Listens on `addr` for clients of the device `config` names. The
+    /// device is opened now if it can be, to report a bad device early;
+    /// if it cannot, a warning is logged and it is opened again when a
+    /// client connects.
+    pub(crate) fn add_port(
+        &mut self,
+        addr: impl ToSocketAddrs,
+        config: PortConfig,
+    ) -> io::Result<SocketAddr> {
+        let index = self.ports.len();
+        let mut port = Port::bind(addr, config)?;
+        let registry = self.poll.registry();
+        let token = Source::Listener(index).token();
+        registry.register(&mut port.listener, token, Interest::READABLE)?;
+        if let Err(error) = port.open_device(registry, Source::Device(index).token()) {
+            warn!(
+                "cannot open {} yet ({error}); trying again when a client connects",
+                port.config.device.describe()
+            );
+        }
+        info!(
+            "serving {} on {}",
+            port.config.device.describe(),
+            port.local_addr
+        );
+        let addr = port.local_addr;
+        self.ports.push(port);
+        Ok(addr)
+    }
+
+    /// Serves until a handle asks to stop; then closes every client
+    /// (restoring its device) and returns.
+    pub(crate) fn run(mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(EVENT_CAPACITY);
+        while !self.shared.stop.load(Ordering::Acquire) {
+            let timeout = if self.busy.is_empty() {
+                let now = Instant::now();
+                self.timers
+                    .next()
+                    .map(|at| at.saturating_duration_since(now))
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(error) = self.poll.poll(&mut events, timeout) {
+                if error.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(error);
+            }
+            for event in events.iter() {
+                self.dispatch(event);
+            }
+            self.fire_timers();
+            self.pump_busy();
+        }
+        for key in self.connections.keys() {
+            self.close(key, Ending::new("the server is shutting down"));
+        }
+        let registry = self.poll.registry();
+        for port in &mut self.ports {
+            port.close_device(registry);
+            info!("stopped serving on {}", port.local_addr);
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, event: &mio::event::Event) {
+        if event.token() == WAKER {
+            return; // the loop checks the stop flag
+        }
+        match Source::of(event.token()) {
+            Source::Listener(index) => self.accept(index),
+            Source::Device(index) => {
+                let Some(port) = self.ports.get_mut(index) else {
+                    return;
+                };
+                if let Some(device) = &mut port.device {
+                    device.on_ready(event);
+                }
+                if let Some(key) = port.active {
+                    self.pump(key);
+                }
+            }
+            Source::Connection(key) => {
+                if let Some(connection) = self.connections.get_mut(key) {
+                    connection.socket_mut().on_ready(event);
+                    self.pump(key);
+                }
+            }
+            Source::Refusal(key) => self.advance_refusal(key),
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some((at, token)) = self.timers.pop_due(now) {
+            match Source::of(token) {
+                Source::Connection(key) => {
+                    let Some(connection) = self.connections.get_mut(key) else {
+                        continue;
+                    };
+                    // Only the latest deadline counts; an earlier one was
+                    // moved and has been handled.
+                    if connection.timer == Some(at) {
+                        connection.timer = None;
+                        self.pump(key);
+                    }
+                }
+                Source::Refusal(key) => self.advance_refusal(key),
+                Source::Listener(index) => self.accept(index),
+                Source::Device(_) => {}
+            }
+        }
+    }
+
+    fn pump_busy(&mut self) {
+        for _ in 0..self.busy.len() {
+            let Some(key) = self.busy.pop_front() else {
+                break;
+            };
+            if let Some(connection) = self.connections.get_mut(key) {
+                connection.busy = false;
+                self.pump(key);
+            }
+        }
+    }
+
+    /// Moves a connection on, then schedules its next deadline and counts
+    /// its memory; closes it if it ended.
+    fn pump(&mut self, key: usize) {
+        let now = Instant::now();
+        let Some(connection) = self.connections.get_mut(key) else {
+            return;
+        };
+        let port = &mut self.ports[connection.port];
+        let result = match &mut port.device {
+            Some(device) => connection.pump(now, device, &mut self.scratch),
+            None => Err(Ending::new("the device is closed")),
+        };
+        match result {
+            Ok(pumped) => {
+                if pumped == Pumped::Busy && !connection.busy {
+                    connection.busy = true;
+                    self.busy.push_back(key);
+                }
+                if let Some(at) = connection.deadline() {
+                    if connection.timer.is_none_or(|scheduled| at < scheduled) {
+                        connection.timer = Some(at);
+                        self.timers.schedule(at, Source::Connection(key).token());
+                    }
+                }
+                let held = connection.buffered();
+                self.buffered = self.buffered - connection.accounted + held;
+                connection.accounted = held;
+                self.shared.counters.set_buffered(self.buffered);
+            }
+            Err(ending) => self.close(key, ending),
+        }
+    }
+
+    fn accept(&mut self, index: usize) {
+        loop {
+            let Some(port) = self.ports.get(index) else {
+                return;
+            };
+            match port.listener.accept() {
+                Ok((stream, peer)) => self.admit(index, stream, peer),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    warn!("accepting a connection failed: {error}");
+                    let retry = Instant::now() + ACCEPT_RETRY;
+                    self.timers.schedule(retry, Source::Listener(index).token());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Serves a newcomer on port `index`, or refuses it, as the port's
+    /// policy says.
+    fn admit(&mut self, index: usize, stream: TcpStream, peer: SocketAddr) {
+        self.shared.counters.accepted();
+        if let Err(error) = stream.set_nodelay(true) {
+            warn!("{peer}: cannot set TCP_NODELAY: {error}");
+        }
+        if let Some(old) = self.ports[index].active {
+            // The old client may have left a moment ago without our having
+            // seen it yet: look before judging.
+            if let Some(connection) = self.connections.get_mut(old) {
+                connection.socket_mut().expect_input();
+            }
+            self.pump(old);
+        }
+        if let Some(old) = self.ports[index].active {
+            let old_peer = self.connections.get(old).map(|c| c.peer);
+            let old_peer = old_peer.map_or_else(String::new, |p| p.to_string());
+            match self.ports[index].config.second_client {
+                SecondClient::Refuse => {
+                    info!("{peer} refused: {old_peer} has the port");
+                    self.refuse(stream, BUSY_MESSAGE.to_owned());
+                    return;
+                }
+                SecondClient::KickOld => {
+                    info!("{peer} takes the port over from {old_peer}");
+                    self.close(old, Ending::new(format!("{peer} took the port over")));
+                }
+            }
+        }
+        let port = &mut self.ports[index];
+        let registry = self.poll.registry();
+        if let Err(error) = port.open_device(registry, Source::Device(index).token()) {
+            warn!(
+                "{peer} refused: cannot open {}: {error}",
+                port.config.device.describe()
+            );
+            self.refuse(stream, format!("device unavailable: {error}\r\n"));
+            return;
+        }
+        let name = port.device.as_ref().map_or("", |device| device.name());
+        let mut connection =
+            Connection::new(stream, peer, index, &port.config, name, Instant::now());
+        info!("{peer} connected; serving {name}");
+        let key = self.connections.next_key();
+        let token = Source::Connection(key).token();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let stream = connection.socket_mut().stream_mut();
+        if let Err(error) = registry.register(stream, token, interest) {
+            warn!("{peer}: cannot start serving: {error}");
+            return;
+        }
+        self.connections.insert(connection);
+        self.ports[index].active = Some(key);
+        self.shared.counters.set_connections(self.connections.len());
+        self.pump(key);
+    }
+
+    /// Ends a connection and gives its device back to its port.
+    fn close(&mut self, key: usize, ending: Ending) {
+        let Some(mut connection) = self.connections.remove(key) else {
+            return;
+        };
+        let registry = self.poll.registry();
+        let _ = registry.deregister(connection.socket_mut().stream_mut());
+        info!("{} disconnected: {}", connection.peer, ending.reason);
+        self.buffered -= connection.accounted;
+        self.shared.counters.set_buffered(self.buffered);
+        self.shared.counters.set_connections(self.connections.len());
+        let port = &mut self.ports[connection.port];
+        if port.active == Some(key) {
+            port.active = None;
+            port.give_back(registry, ending.device_failed);
+        }
+    }
+
+    fn refuse(&mut self, stream: TcpStream, message: String) {
+        self.shared.counters.refused();
+        let now = Instant::now();
+        let mut refusal = Refusal::new(stream, message, now);
+        if self.refusals.len() >= MAX_REFUSALS {
+            refusal.advance(now);
+            return;
+        }
+        let key = self.refusals.next_key();
+        let token = Source::Refusal(key).token();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(error) = self
+            .poll
+            .registry()
+            .register(refusal.stream_mut(), token, interest)
+        {
+            warn!("cannot refuse a client politely: {error}");
+            return;
+        }
+        self.timers.schedule(refusal.deadline, token);
+        self.refusals.insert(refusal);
+        self.advance_refusal(key);
+    }
+
+    fn advance_refusal(&mut self, key: usize) {
+        let Some(refusal) = self.refusals.get_mut(key) else {
+            return;
+        };
+        if !refusal.advance(Instant::now()) {
+            let _ = self.poll.registry().deregister(refusal.stream_mut());
+            self.refusals.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_name_their_source_and_the_waker_is_apart() {
+        for source in [
+            Source::Listener(0),
+            Source::Device(7),
+            Source::Connection(12_345),
+            Source::Refusal(3),
+        ] {
+            assert_eq!(Source::of(source.token()), source);
+            assert_ne!(source.token(), WAKER);
+        }
+    }
+}
