@@ -1,11 +1,14 @@
-//! What can go wrong with a remote port, in words a user can act on.
+//! What can go wrong with a remote port, in words a user can act on. Both
+//! clients report the same errors, so a program reads the same message
+//! whichever transport it uses.
 
 use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use rfc2217_port::UrlError;
-use rfc2217_proto::{Command, CommandKind};
+use rfc2217_proto::{self as proto, Command, CommandKind, Unavailable};
+
+use crate::UrlError;
 
 /// Why opening or using a remote port failed.
 #[derive(Debug)]
@@ -99,7 +102,28 @@ impl From<io::Error> for Error {
     }
 }
 
+impl From<proto::Error> for Error {
+    /// The session refused a call: its queues are full (`WouldBlock`: wait
+    /// for answers or for the socket, then try again) or the call is wrong.
+    fn from(error: proto::Error) -> Self {
+        let kind = match error {
+            proto::Error::TransmitQueueFull | proto::Error::TooManyPendingRequests => {
+                io::ErrorKind::WouldBlock
+            }
+            proto::Error::WrongRole | proto::Error::InvalidSignature => io::ErrorKind::InvalidInput,
+        };
+        Error::Io(io::Error::new(kind, error))
+    }
+}
+
 impl Error {
+    /// COM-PORT-OPTION is unavailable for `why`, after waiting `waited`.
+    pub fn no_com_port(why: Unavailable, waited: Duration) -> Self {
+        Error::NoComPortOption {
+            timed_out: (why == Unavailable::TimedOut).then_some(waited),
+        }
+    }
+
     /// The error as an `io::Error` of the matching kind.
     pub fn into_io(self) -> io::Error {
         let error = self;
@@ -152,8 +176,9 @@ fn seconds(duration: Duration) -> String {
     format!("{} s", duration.as_secs_f64())
 }
 
-/// "SET-BAUDRATE 115200", "SET-CONTROL DtrOn".
-pub(crate) fn describe(command: &Command) -> String {
+/// A command in words for messages and logs: "SET-BAUDRATE 115200",
+/// "SET-CONTROL DtrOn", "SET-BAUDRATE query".
+pub fn describe(command: &Command) -> String {
     format!("{} {}", command.kind(), value(command))
 }
 

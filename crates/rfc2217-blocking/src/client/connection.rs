@@ -16,13 +16,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use log::{debug, trace, warn};
-use rfc2217_port::PortState;
+use rfc2217_port::{describe, Error, Outcome, PortState};
 use rfc2217_proto::{
-    self as proto, Command, Event, ReplyStatus, RequestId, Session, Unavailable,
-    TRANSMIT_QUEUE_CAPACITY,
+    self as proto, Command, Event, RequestId, Session, Unavailable, TRANSMIT_QUEUE_CAPACITY,
 };
-
-use super::error::{describe, Error};
 
 /// Received data kept for the application; when full, the reader stops
 /// reading the socket and TCP flow control slows the server down.
@@ -30,13 +27,6 @@ const RECEIVE_CAPACITY: usize = 256 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 /// How often a blocked reader thread looks at its timers anyway.
 const TICK: Duration = Duration::from_millis(100);
-
-/// How a request ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Answered { reply: Command, status: ReplyStatus },
-    TimedOut,
-}
 
 /// Where COM-PORT-OPTION negotiation stands, as the client sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,10 +2,9 @@
 
 mod any;
 mod connection;
-mod error;
 mod port;
 mod serial;
 
 pub use any::open_port;
-pub use error::Error;
 pub use port::{OpenOptions, RemotePort};
+pub use rfc2217_port::Error;

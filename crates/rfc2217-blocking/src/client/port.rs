@@ -6,94 +6,64 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
-use rfc2217_port::{opening_requests, PortState, PortUrl, Settings};
-use rfc2217_proto::{
-    AckPolicy, Command, CommandKind, Config, Control, LineState, ModemState, Purge, ReplyStatus,
-    RequestId, Session, SIGNATURE_CAPACITY,
-};
+use rfc2217_port::{describe, queue_request, ClientOptions, Error, PortState, Settings};
+use rfc2217_proto::{Command, Control, LineState, ModemState, Purge, RequestId, Session};
 
-use super::connection::{ComPort, Outcome, Shared};
-use super::error::{describe, Error};
+use super::connection::{ComPort, Shared};
 
 /// How to open a remote port. Build one from an address or a URL, adjust
 /// it, then [`open`](OpenOptions::open) it.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
-    address: String,
-    name: String,
-    settings: Settings,
-    dtr: bool,
-    rts: bool,
-    answer_timeout: Duration,
+    client: ClientOptions,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
-    ignore_set_control_answers: bool,
-    poll_modem: bool,
-    modem_max_age: Duration,
-    signature: Option<Vec<u8>>,
 }
 
 impl OpenOptions {
     /// A port at `host:port`, opened 9600 8N1 with DTR and RTS on (as
     /// pyserial does), answers awaited 3 s, reads waiting 1 s.
     pub fn new(address: impl Into<String>) -> Self {
-        let address = address.into();
+        OpenOptions::with(ClientOptions::new(address))
+    }
+
+    fn with(client: ClientOptions) -> Self {
         OpenOptions {
-            name: format!("rfc2217://{address}"),
-            address,
-            settings: Settings::default(),
-            dtr: true,
-            rts: true,
-            answer_timeout: Duration::from_secs(3),
+            client,
             read_timeout: Some(Duration::from_secs(1)),
             write_timeout: None,
-            ignore_set_control_answers: false,
-            poll_modem: false,
-            modem_max_age: Duration::from_millis(300),
-            signature: None,
         }
     }
 
     /// From a URL in pyserial's form:
     /// `rfc2217://host:port[?ign_set_control&poll_modem&timeout=SECONDS&logging=LEVEL]`.
     pub fn from_url(url: &str) -> Result<Self, Error> {
-        let parsed: PortUrl = url.parse().map_err(Error::Url)?;
-        let mut options = OpenOptions::new(parsed.address());
-        options.name = url.to_owned();
-        options.ignore_set_control_answers = parsed.ign_set_control;
-        options.poll_modem = parsed.poll_modem;
-        if let Some(timeout) = parsed.timeout {
-            options.answer_timeout = timeout;
-        }
-        if let Some(level) = parsed.logging {
-            log::set_max_level(level);
-        }
-        Ok(options)
+        ClientOptions::from_url(url).map(OpenOptions::with)
     }
 
     /// The line settings to open with.
     pub fn settings(mut self, settings: Settings) -> Self {
-        self.settings = settings;
+        self.client.settings = settings;
         self
     }
 
     /// The baud rate to open with.
     pub fn baud_rate(mut self, baud_rate: u32) -> Self {
-        self.settings.baud_rate = baud_rate;
+        self.client.settings.baud_rate = baud_rate;
         self
     }
 
     /// DTR and RTS at open.
     pub fn dtr_rts(mut self, dtr: bool, rts: bool) -> Self {
-        self.dtr = dtr;
-        self.rts = rts;
+        self.client.dtr = dtr;
+        self.client.rts = rts;
         self
     }
 
     /// How long to wait for each answer from the server (and for the
     /// negotiation at open).
     pub fn answer_timeout(mut self, timeout: Duration) -> Self {
-        self.answer_timeout = timeout;
+        self.client.answer_timeout = timeout;
         self
     }
 
@@ -112,23 +82,21 @@ impl OpenOptions {
 
     /// Do not wait for SET-CONTROL answers (pyserial's `ign_set_control`).
     pub fn ignore_set_control_answers(mut self, ignore: bool) -> Self {
-        self.ignore_set_control_answers = ignore;
+        self.client.ignore_set_control_answers = ignore;
         self
     }
 
     /// Ask for the modem lines when the cached state is older than `max_age`
     /// (pyserial's `poll_modem`), instead of relying on notifications only.
     pub fn poll_modem(mut self, max_age: Option<Duration>) -> Self {
-        self.poll_modem = max_age.is_some();
-        if let Some(age) = max_age {
-            self.modem_max_age = age;
-        }
+        self.client.poll_modem = max_age;
         self
     }
 
-    /// Our signature, sent when the server asks (1 to 64 bytes).
+    /// Our signature, sent when the server asks (1 to 64 bytes; a longer
+    /// one is cut).
     pub fn signature(mut self, signature: &[u8]) -> Self {
-        self.signature = Some(signature[..signature.len().min(SIGNATURE_CAPACITY)].to_vec());
+        self.client.signature = Some(signature.to_vec());
         self
     }
 
@@ -137,24 +105,22 @@ impl OpenOptions {
     /// a server that answers promptly costs one round trip.
     pub fn open(self) -> Result<RemotePort, Error> {
         let started = Instant::now();
-        let stream = connect(&self.address, self.answer_timeout)?;
+        let client = &self.client;
+        let stream = connect(&client.address, client.answer_timeout)?;
         stream.set_nodelay(true)?;
-        let session = Session::new(self.session_config()?, rfc2217_proto::Instant::ZERO);
+        let session = Session::new(client.session_config()?, rfc2217_proto::Instant::ZERO);
         let shared = Shared::start(stream, session, started)?;
         let port = RemotePort {
             shared: Arc::new(Handle(shared)),
-            name: self.name.clone(),
+            name: client.name.clone(),
             read_timeout: self.read_timeout,
             write_timeout: self.write_timeout,
-            answer_timeout: self.answer_timeout,
-            poll_modem: self.poll_modem.then_some(self.modem_max_age),
-            ignore_set_control_answers: self.ignore_set_control_answers,
+            answer_timeout: client.answer_timeout,
+            poll_modem: client.poll_modem,
         };
-        let requests = opening_requests(&self.settings, self.dtr, self.rts);
-        let ids = port.send_requests(&requests)?;
         // The signature is asked for too, but not awaited: some servers
         // (pyserial's) never answer it. It is stored when it comes.
-        port.send_requests(&[Command::Signature])?;
+        let ids = port.send_requests(&client.opening_requests())?;
         // COM-PORT first: a server that refuses it is named as such rather
         // than by the first request it leaves unanswered.
         port.wait_for_com_port()?;
@@ -167,22 +133,6 @@ impl OpenOptions {
             started.elapsed().as_secs_f64() * 1000.0
         );
         Ok(port)
-    }
-
-    fn session_config(&self) -> Result<Config, Error> {
-        let mut config = Config::client()
-            .with_request_timeout(self.answer_timeout)
-            .with_negotiation_timeout(self.answer_timeout)
-            .with_ack_policy(CommandKind::Signature, AckPolicy::None);
-        if self.ignore_set_control_answers {
-            config = config.with_ack_policy(CommandKind::SetControl, AckPolicy::None);
-        }
-        if let Some(signature) = &self.signature {
-            config = config
-                .with_signature(signature)
-                .map_err(|error| Error::Io(io::Error::new(io::ErrorKind::InvalidInput, error)))?;
-        }
-        Ok(config)
     }
 }
 
@@ -223,7 +173,6 @@ pub struct RemotePort {
     write_timeout: Option<Duration>,
     answer_timeout: Duration,
     poll_modem: Option<Duration>,
-    ignore_set_control_answers: bool,
 }
 
 impl RemotePort {
@@ -333,9 +282,7 @@ impl RemotePort {
                 .is_none_or(|(_, at)| at.elapsed() > max_age);
             if stale {
                 let asked = Instant::now();
-                core.session
-                    .query_modem_state()
-                    .map_err(|error| Error::Io(io::Error::other(error)))?;
+                core.session.query_modem_state().map_err(Error::from)?;
                 connection.transmit(core, self.write_deadline())?;
                 core = connection.lock();
                 let deadline = asked + self.answer_timeout;
@@ -381,53 +328,20 @@ impl RemotePort {
         let mut awaited = Vec::new();
         for &request in requests {
             debug!("request {}", describe(&request));
-            let id = core
-                .session
-                .request(now, request)
-                .map_err(|error| Error::Io(io::Error::other(error)))?;
-            if self.awaits(request) {
-                awaited.push((id, request));
+            let queued = queue_request(&mut core.session, now, request)?;
+            if queued.awaited {
+                awaited.push((queued.id, request));
             }
         }
         connection.transmit(core, self.write_deadline())?;
         Ok(awaited)
     }
 
-    /// Whether the session waits for an answer to `request` (the ack
-    /// policies set when opening).
-    fn awaits(&self, request: Command) -> bool {
-        match request.kind() {
-            CommandKind::Signature
-            | CommandKind::SetLineStateMask
-            | CommandKind::SetModemStateMask
-            | CommandKind::NotifyLineState
-            | CommandKind::NotifyModemState
-            | CommandKind::FlowControlSuspend
-            | CommandKind::FlowControlResume => false,
-            CommandKind::SetControl => !self.ignore_set_control_answers,
-            _ => true,
-        }
-    }
-
     /// Waits for the answer to `id` and turns it into a result.
     fn conclude(&self, id: RequestId, request: Command) -> Result<Command, Error> {
-        match self
-            .connection()
+        self.connection()
             .outcome(id, request, self.answer_timeout)?
-        {
-            Outcome::Answered {
-                reply,
-                status: ReplyStatus::Rejected,
-            } => Err(Error::Rejected {
-                request,
-                in_use: reply,
-            }),
-            Outcome::Answered { reply, .. } => Ok(reply),
-            Outcome::TimedOut => Err(Error::NoAnswer {
-                request,
-                waited: self.answer_timeout,
-            }),
-        }
+            .into_result(request, self.answer_timeout)
     }
 
     /// Waits until COM-PORT-OPTION is settled and data may flow.
@@ -439,10 +353,7 @@ impl RemotePort {
             match core.com_port {
                 ComPort::Active if core.session.is_ready_for_data() => return Ok(()),
                 ComPort::Unavailable(why) => {
-                    return Err(Error::NoComPortOption {
-                        timed_out: (why == rfc2217_proto::Unavailable::TimedOut)
-                            .then_some(self.answer_timeout),
-                    })
+                    return Err(Error::no_com_port(why, self.answer_timeout))
                 }
                 _ => {}
             }
@@ -469,18 +380,9 @@ impl RemotePort {
         let connection = self.connection();
         let mut core = connection.lock();
         let request = Command::SetBaudRate(0);
-        let id = core
-            .session
-            .barrier(connection.now())
-            .map_err(|error| Error::Io(io::Error::other(error)))?;
+        let id = core.session.barrier(connection.now())?;
         connection.transmit(core, self.write_deadline())?;
-        match connection.outcome(id, request, self.answer_timeout)? {
-            Outcome::Answered { .. } => Ok(()),
-            Outcome::TimedOut => Err(Error::NoAnswer {
-                request,
-                waited: self.answer_timeout,
-            }),
-        }
+        self.conclude(id, request).map(drop)
     }
 }
 
