@@ -1,18 +1,36 @@
 //! Telnet framing, outbound: escaping data and queueing commands.
 
 use crate::scan::{copy_until_iac, copy_until_iac_or_cr, iac_run};
-use crate::telnet::{CR, DONT, IAC, NUL, SB, SE, WILL};
+use crate::telnet::{CR, DONT, IAC, LF, NUL, SB, SE, WILL};
 
-/// Escapes `data` into `out`: every 0xFF is doubled and, in NVT mode (we do
-/// not transmit BINARY), every CR becomes CR NUL. An escape sequence is
-/// never split: it is written whole or not at all. Returns (consumed, written).
-pub(crate) fn escape_data(data: &[u8], out: &mut [u8], nvt: bool) -> (usize, usize) {
+/// Escapes `data` into `out`: every 0xFF is doubled. In NVT mode (we do
+/// not transmit BINARY) `nvt` is given and a bare CR becomes CR NUL (RFC
+/// 854; CR LF stays as it is). A CR at the end of `data` owes its NUL until
+/// the next byte shows whether it is an LF: `nvt` holds that debt between
+/// calls. An escape sequence is never split. Returns (consumed, written).
+pub(crate) fn escape_data(
+    data: &[u8],
+    out: &mut [u8],
+    mut nvt: Option<&mut bool>,
+) -> (usize, usize) {
     let mut i = 0;
     let mut o = 0;
+    if let Some(nul_owed) = nvt.as_deref_mut() {
+        if *nul_owed && !data.is_empty() {
+            if data[0] != LF {
+                let Some(slot) = out.first_mut() else {
+                    return (0, 0);
+                };
+                *slot = NUL;
+                o = 1;
+            }
+            *nul_owed = false;
+        }
+    }
     loop {
         // Plain bytes, up to the next special one or the end of either buffer.
         let rest = &data[i..];
-        let n = if nvt {
+        let n = if nvt.is_some() {
             copy_until_iac_or_cr(rest, &mut out[o..])
         } else {
             copy_until_iac(rest, &mut out[o..])
@@ -30,15 +48,21 @@ pub(crate) fn escape_data(data: &[u8], out: &mut [u8], nvt: bool) -> (usize, usi
             o += 2 * iacs;
             continue;
         }
-        match (rest.first(), out.get_mut(o..o + 2)) {
-            (Some(&CR), Some(pair)) if nvt => {
-                pair.copy_from_slice(&[CR, NUL]);
-                i += 1;
-                o += 2;
-            }
-            // Done, `out` full, or no room for a whole escape sequence.
-            _ => return (i, o),
-        }
+        let (Some(&CR), Some(nul_owed)) = (rest.first(), nvt.as_deref_mut()) else {
+            return (i, o); // done, or no room for a whole escape sequence
+        };
+        // A CR: alone before an LF, with its NUL otherwise.
+        let escaped: &[u8] = match rest.get(1) {
+            Some(&LF) | None => &[CR],
+            Some(_) => &[CR, NUL],
+        };
+        let Some(slot) = out.get_mut(o..o + escaped.len()) else {
+            return (i, o);
+        };
+        slot.copy_from_slice(escaped);
+        *nul_owed = rest.len() == 1;
+        i += 1;
+        o += escaped.len();
     }
 }
 
@@ -75,7 +99,8 @@ mod tests {
 
     fn escape(data: &[u8], nvt: bool, room: usize) -> ([u8; 64], usize, usize) {
         let mut out = [0u8; 64];
-        let (used, written) = escape_data(data, &mut out[..room], nvt);
+        let mut nul_owed = false;
+        let (used, written) = escape_data(data, &mut out[..room], nvt.then_some(&mut nul_owed));
         (out, used, written)
     }
 
@@ -89,11 +114,31 @@ mod tests {
     }
 
     #[test]
-    fn nvt_mode_sends_cr_as_cr_nul_and_binary_mode_does_not() {
-        let (out, _, n) = escape(b"a\r\nb\r", true, 64);
-        assert_eq!(&out[..n], b"a\r\0\nb\r\0");
-        let (out, _, n) = escape(b"a\r\nb\r", false, 64);
-        assert_eq!(&out[..n], b"a\r\nb\r");
+    fn nvt_mode_sends_a_bare_cr_as_cr_nul_and_binary_mode_does_not() {
+        let (out, _, n) = escape(b"a\r\nb\rc\r\r\0", true, 64);
+        assert_eq!(&out[..n], b"a\r\nb\r\0c\r\0\r\0\0");
+        let (out, _, n) = escape(b"a\r\nb\rc", false, 64);
+        assert_eq!(&out[..n], b"a\r\nb\rc");
+    }
+
+    #[test]
+    fn a_cr_at_the_end_owes_its_nul_until_the_next_byte() {
+        let mut out = [0u8; 8];
+        let mut owed = false;
+        assert_eq!(escape_data(b"x\r", &mut out, Some(&mut owed)), (2, 2));
+        assert!(owed);
+        // An LF next: no NUL.
+        assert_eq!(escape_data(b"\n", &mut out, Some(&mut owed)), (1, 1));
+        assert_eq!(&out[..1], b"\n");
+        assert_eq!(escape_data(b"\r", &mut out, Some(&mut owed)), (1, 1));
+        // Anything else next: the NUL first.
+        assert_eq!(escape_data(b"y", &mut out, Some(&mut owed)), (1, 2));
+        assert_eq!(&out[..2], b"\0y");
+        assert!(!owed);
+        // No room for the owed NUL: nothing is taken.
+        owed = true;
+        assert_eq!(escape_data(b"z", &mut [], Some(&mut owed)), (0, 0));
+        assert!(owed);
     }
 
     #[test]

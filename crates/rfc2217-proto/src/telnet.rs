@@ -11,6 +11,7 @@ pub(crate) const SB: u8 = 250;
 /// Subnegotiation End.
 pub(crate) const SE: u8 = 240;
 pub(crate) const CR: u8 = b'\r';
+pub(crate) const LF: u8 = b'\n';
 pub(crate) const NUL: u8 = 0;
 
 /// A two-byte Telnet command (`IAC` + one of these), reported as an event and

@@ -106,6 +106,9 @@ pub struct Session {
     peer_signature: Text,
     com_port: ComPort,
     suspended_by_peer: bool,
+    /// NVT mode: the last data byte sent was a CR, and its NUL is owed
+    /// unless the next byte is an LF.
+    nul_owed: bool,
     /// Room the queues keep for the answer to one inbound token: the larger
     /// of [`MAX_FIXED_ANSWER_LEN`] and our signature, escaped and framed.
     answer_reserve: u8,
@@ -172,6 +175,7 @@ impl Session {
             pending: Pending::default(),
             peer_signature: Text::EMPTY,
             suspended_by_peer: false,
+            nul_owed: false,
             next_request: 0,
             line_state_mask: LineState::EMPTY,
             modem_state_mask: ModemState::ALL,
@@ -479,7 +483,9 @@ impl Session {
                 written,
             };
         }
-        let nvt = !self.options.is_enabled(TelnetOption::Binary, Side::Local);
+        let binary = self.options.is_enabled(TelnetOption::Binary, Side::Local);
+        self.nul_owed &= !binary;
+        let nvt = (!binary).then_some(&mut self.nul_owed);
         let (consumed, escaped) = escape_data(data, &mut out[written..], nvt);
         Encoded {
             consumed,

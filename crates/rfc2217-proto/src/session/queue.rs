@@ -92,7 +92,7 @@ impl<const N: usize> CommandQueue<N> {
         self.bytes[start..start + 3].copy_from_slice(&[IAC, SB, option]);
         let mut end = start + 3;
         for part in parts {
-            let (_, written) = escape_data(part, &mut self.bytes[end..], false);
+            let (_, written) = escape_data(part, &mut self.bytes[end..], None);
             end += written;
         }
         self.bytes[end..end + 2].copy_from_slice(&[IAC, SE]);
