@@ -254,7 +254,8 @@ impl Session {
     /// full, when the event or transmit queues need draining, or right
     /// before a data byte that follows an event: every data byte written by
     /// one call comes before every event it queued. Drain the events and the
-    /// transmit queue, then call again with the rest of the input.
+    /// transmit queue, then call again with the rest of the input. `data`
+    /// must hold at least one byte, or data in the input is never taken.
     pub fn handle_input(&mut self, now: Instant, input: &[u8], data: &mut [u8]) -> Received {
         let mut consumed = 0;
         let mut data_len = 0;
@@ -473,6 +474,8 @@ impl Session {
     /// Writes queued commands and then `data`, escaped for the wire, into
     /// `out`. Takes no data while commands are still queued (so order is
     /// kept) or while [`is_ready_for_data`](Self::is_ready_for_data) is false.
+    /// An escape sequence (0xFF 0xFF, CR NUL) is never split, so `out` must
+    /// hold at least 2 bytes for every byte of data to go.
     pub fn encode_data(&mut self, data: &[u8], out: &mut [u8]) -> Encoded {
         let written = self.poll_transmit(out);
         let queued = !self.queue.is_empty();
