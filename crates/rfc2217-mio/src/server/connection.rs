@@ -12,8 +12,8 @@
 //! fed to it until they are gone: a device that stops taking data stops
 //! the socket from being read (and after [`WRITE_STALL`] the client is
 //! suspended, as the blocking server does); a client that stops reading
-//! stops the device from being read; a client that suspended us keeps one
-//! chunk of device data waiting. So each connection holds at most a few
+//! stops the device from being read; a client that suspended us keeps up
+//! to [`HOLD_LIMIT`] of device data waiting. So each connection holds at most a few
 //! chunks, whatever its peers do.
 
 use std::collections::VecDeque;
@@ -48,6 +48,11 @@ const WRITE_STALL: Duration = Duration::from_millis(50);
 
 /// How long a client's BRK holds the line in break.
 const BREAK_DURATION: Duration = Duration::from_millis(250);
+
+/// Device data held while the session takes none (the client suspended
+/// us, or BINARY is being negotiated); beyond it the device is not read,
+/// and its own buffer and flow control hold the rest.
+const HOLD_LIMIT: usize = 64 * 1024;
 
 /// Bytes (and events) one [`Connection::pump`], or one stage of it, moves
 /// before it lets the other connections have a turn.
@@ -526,6 +531,16 @@ impl Connection {
         device.purge(purge)
     }
 
+    /// Reads what the device has (nothing if `buf` is empty).
+    fn read_device(&self, device: &mut PortDevice, buf: &mut [u8]) -> Result<usize, Ending> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        device
+            .read(buf)
+            .map_err(|error| self.device_error(device, "reading", &error))
+    }
+
     fn write_device(&self, device: &mut PortDevice, data: &[u8]) -> Result<usize, Ending> {
         device
             .write(data)
@@ -550,22 +565,31 @@ impl Connection {
                     return Ok(moved);
                 }
             }
-            let written = if self.from_device.is_empty() {
-                let n = device
-                    .read(&mut scratch.device)
-                    .map_err(|error| self.device_error(device, "reading", &error))?;
-                let fresh = &scratch.device[..n];
-                let encoded = self.session.encode_data(fresh, &mut scratch.out);
-                self.from_device.extend(&fresh[encoded.consumed..]);
-                moved += n;
-                encoded.written
-            } else {
-                let held = self.from_device.as_slice();
-                let encoded = self.session.encode_data(held, &mut scratch.out);
+            if !self.from_device.is_empty() {
+                let encoded =
+                    (self.session).encode_data(self.from_device.as_slice(), &mut scratch.out);
                 self.from_device.consume(encoded.consumed);
                 moved += encoded.consumed;
-                encoded.written
-            };
+                if encoded.written > 0 {
+                    self.send(&scratch.out[..encoded.written])?;
+                    continue;
+                }
+                // The session takes no data now: hold more, up to the limit.
+                let room = HOLD_LIMIT.saturating_sub(self.from_device.len());
+                let n = self.read_device(device, &mut scratch.device[..room.min(CHUNK)])?;
+                if n == 0 {
+                    return Ok(moved);
+                }
+                self.from_device.extend(&scratch.device[..n]);
+                moved += n;
+                continue;
+            }
+            let n = self.read_device(device, &mut scratch.device)?;
+            let fresh = &scratch.device[..n];
+            let encoded = self.session.encode_data(fresh, &mut scratch.out);
+            self.from_device.extend(&fresh[encoded.consumed..]);
+            moved += n;
+            let written = encoded.written;
             if written == 0 {
                 return Ok(moved);
             }

@@ -1,0 +1,82 @@
+//! The mio server on one end of a pty pair (its file descriptor registered
+//! with the poll), the test playing the equipment on the other end: data
+//! both ways byte-exact, and settings answered with what the pty really
+//! uses. (The far end going away is in `server_device_errors.rs`.)
+#![cfg(unix)]
+
+mod server_common;
+
+use std::io::{Read, Write};
+use std::thread;
+
+use rfc2217_blocking::PtyPair;
+use rfc2217_mio::PortConfig;
+use rfc2217_proto::{Command, Control, DataSize, Event, ModemState, Parity, StopSize};
+use serialport::SerialPort;
+use server_common::{random_bytes, start, TestClient, PATIENCE};
+
+#[test]
+fn data_flows_both_ways_byte_exact() {
+    let pty = PtyPair::new().unwrap();
+    let server = start(PortConfig::new(pty.spec()));
+    let mut client = TestClient::ready(server.local_addr());
+
+    // Equipment to client: the far end writes, the client reads.
+    let to_client = random_bytes(256 * 1024, 21);
+    let mut far_writer = pty.far_end.try_clone_native().unwrap();
+    let expected = to_client.clone();
+    let writer = thread::spawn(move || far_writer.write_all(&to_client));
+    let got = client.take_data(expected.len());
+    writer.join().unwrap().unwrap();
+    assert!(got == expected, "device to client differs");
+
+    // Client to equipment: the client sends, the far end reads.
+    let to_device = random_bytes(256 * 1024, 22);
+    let mut far_reader = pty.far_end.try_clone_native().unwrap();
+    far_reader.set_timeout(PATIENCE).unwrap();
+    let len = to_device.len();
+    let reader = thread::spawn(move || {
+        let mut got = vec![0u8; len];
+        far_reader.read_exact(&mut got).map(|()| got)
+    });
+    client.send(&to_device);
+    let got = reader.join().unwrap().unwrap();
+    assert!(got == to_device, "client to device differs");
+}
+
+#[test]
+fn settings_are_answered_with_what_the_pty_uses() {
+    let pty = PtyPair::new().unwrap();
+    let server = start(PortConfig::new(pty.spec()));
+    let mut client = TestClient::ready(server.local_addr());
+    assert_eq!(
+        client.ask(Command::SetBaudRate(0)),
+        Command::SetBaudRate(9600)
+    );
+    for rate in [115_200, 1234] {
+        let set = Command::SetBaudRate(rate);
+        assert_eq!(client.ask(set), set);
+        assert_eq!(client.ask(Command::SetBaudRate(0)), set);
+    }
+    // A pty forces 8 data bits and no parity; other settings are stored.
+    let id = client.request(Command::SetDataSize(DataSize::Seven));
+    assert_eq!(client.reply(id), Command::SetDataSize(DataSize::Eight));
+    let id = client.request(Command::SetParity(Parity::Even));
+    assert_eq!(client.reply(id), Command::SetParity(Parity::None));
+    for set in [
+        Command::SetStopSize(StopSize::Two),
+        Command::SetControl(Control::HardwareFlowControl),
+        // No modem lines: DTR is remembered, the inputs read as off.
+        Command::SetControl(Control::DtrOn),
+    ] {
+        assert_eq!(client.ask(set), set);
+    }
+    assert_eq!(
+        client.ask(Command::SetControl(Control::QueryDtr)),
+        Command::SetControl(Control::DtrOn)
+    );
+    assert!(client
+        .events
+        .iter()
+        .all(|e| !matches!(e, Event::ModemState(s) if *s != ModemState::EMPTY)));
+}
