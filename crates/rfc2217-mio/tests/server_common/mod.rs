@@ -2,7 +2,7 @@
 //! the core's client `Session` over a `TcpStream`, running the documented
 //! loop with every wait bounded. Only starting a server differs.
 
-#![allow(dead_code, unreachable_pub)] // each test file uses a part
+#![allow(dead_code, unused_imports, unreachable_pub)] // each test file uses a part
 
 #[path = "../../../rfc2217-blocking/tests/server_common/mod.rs"]
 mod blocking_common;
