@@ -51,7 +51,9 @@ fn opens_from_a_url_and_reports_the_settings_in_use() {
     assert_eq!((state.dtr, state.rts), (Some(true), Some(true)));
     // The signature is asked for at open but not awaited (some servers never
     // answer it), so it may come a moment later.
-    assert!(eventually(|| port.server_signature().is_some_and(|s| !s.is_empty())));
+    assert!(eventually(|| port
+        .server_signature()
+        .is_some_and(|s| !s.is_empty())));
 }
 
 #[test]
