@@ -2,9 +2,10 @@
 //!
 //! Commands:
 //!
-//! * `fuzz [--seconds N]`: runs the `peer_input` fuzz target of
-//!   `rfc2217-proto` for N seconds (default 600) on its committed corpus.
-//!   Needs the nightly toolchain and `cargo install cargo-fuzz`.
+//! * `fuzz [--seconds N] [-- FLAGS...]`: runs the `peer_input` fuzz target
+//!   of `rfc2217-proto` for N seconds (default 600) on its committed corpus,
+//!   passing FLAGS on to libFuzzer. Needs the nightly toolchain and
+//!   `cargo install cargo-fuzz`.
 //! * `help`: prints the usage.
 
 use std::env;
@@ -23,11 +24,13 @@ const USAGE: &str = "\
 Usage: cargo xtask <command>
 
 Commands:
-  fuzz [--seconds N]  Run the rfc2217-proto `peer_input` fuzz target for N
+  fuzz [--seconds N] [-- FLAGS...]
+                      Run the rfc2217-proto `peer_input` fuzz target for N
                       seconds (default 600) on its corpus in
                       crates/rfc2217-proto/fuzz/corpus/peer_input. New inputs
                       the fuzzer finds are added there; crashes go to
-                      crates/rfc2217-proto/fuzz/artifacts/peer_input.
+                      crates/rfc2217-proto/fuzz/artifacts/peer_input. FLAGS
+                      go to libFuzzer (e.g. -- -fork=1 -ignore_crashes=1).
                       Needs the nightly toolchain and cargo-fuzz
                       (`cargo install cargo-fuzz`).
   help                Print this message.
@@ -37,7 +40,11 @@ Commands:
 #[derive(Debug, PartialEq, Eq)]
 enum Task {
     Help,
-    Fuzz { seconds: u64 },
+    Fuzz {
+        seconds: u64,
+        /// Passed on to libFuzzer.
+        flags: Vec<String>,
+    },
 }
 
 /// A command line that could not be understood.
@@ -90,6 +97,10 @@ fn parse_fuzz(mut args: &[String]) -> Result<Task, UsageError> {
     const SECONDS: &str = "--seconds";
     let mut seconds = DEFAULT_FUZZ_SECONDS;
     while let Some((arg, rest)) = args.split_first() {
+        if arg == "--" {
+            let flags = rest.to_vec();
+            return Ok(Task::Fuzz { seconds, flags });
+        }
         let value = if arg == SECONDS {
             let Some((value, rest)) = rest.split_first() else {
                 return Err(UsageError::MissingValue(SECONDS));
@@ -115,7 +126,10 @@ fn parse_fuzz(mut args: &[String]) -> Result<Task, UsageError> {
             }
         };
     }
-    Ok(Task::Fuzz { seconds })
+    Ok(Task::Fuzz {
+        seconds,
+        flags: Vec::new(),
+    })
 }
 
 /// The workspace root: xtask lives one level below it.
@@ -126,7 +140,7 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
 }
 
-fn fuzz(seconds: u64) -> ExitCode {
+fn fuzz(seconds: u64, flags: &[String]) -> ExitCode {
     let fuzz_dir = workspace_root().join(FUZZ_DIR);
     let corpus = fuzz_dir.join("corpus").join(FUZZ_TARGET);
     // The rustup proxy `cargo`, which understands `+nightly` (the `CARGO` that
@@ -139,13 +153,15 @@ fn fuzz(seconds: u64) -> ExitCode {
         .arg(&corpus)
         .arg("--")
         .arg(format!("-max_total_time={seconds}"))
+        .args(flags)
         // The toolchain override must reach the inner cargo, not the one
         // that runs xtask.
         .env_remove("RUSTUP_TOOLCHAIN")
         .env_remove("CARGO");
     eprintln!(
-        "xtask: running `cargo +nightly fuzz run {FUZZ_TARGET} {} -- -max_total_time={seconds}` in {}",
+        "xtask: running `cargo +nightly fuzz run {FUZZ_TARGET} {} -- -max_total_time={seconds}{}` in {}",
         corpus.display(),
+        flags.iter().map(|flag| format!(" {flag}")).collect::<String>(),
         fuzz_dir.display()
     );
     match command.status() {
@@ -171,7 +187,7 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        Ok(Task::Fuzz { seconds }) => fuzz(seconds),
+        Ok(Task::Fuzz { seconds, flags }) => fuzz(seconds, &flags),
         Err(error) => {
             eprintln!("xtask: {error}\n\n{USAGE}");
             ExitCode::from(2)
@@ -188,15 +204,19 @@ mod tests {
     }
 
     #[test]
-    fn fuzz_takes_seconds_in_both_spellings() {
-        assert_eq!(parse(&args("fuzz")), Ok(Task::Fuzz { seconds: 600 }));
+    fn fuzz_takes_seconds_in_both_spellings_and_libfuzzer_flags() {
+        let fuzz = |seconds, flags: &[&str]| {
+            Ok(Task::Fuzz {
+                seconds,
+                flags: flags.iter().map(|flag| flag.to_string()).collect(),
+            })
+        };
+        assert_eq!(parse(&args("fuzz")), fuzz(600, &[]));
+        assert_eq!(parse(&args("fuzz --seconds 750")), fuzz(750, &[]));
+        assert_eq!(parse(&args("fuzz --seconds=5")), fuzz(5, &[]));
         assert_eq!(
-            parse(&args("fuzz --seconds 750")),
-            Ok(Task::Fuzz { seconds: 750 })
-        );
-        assert_eq!(
-            parse(&args("fuzz --seconds=5")),
-            Ok(Task::Fuzz { seconds: 5 })
+            parse(&args("fuzz --seconds 9 -- -fork=1 --seconds")),
+            fuzz(9, &["-fork=1", "--seconds"])
         );
     }
 

@@ -37,11 +37,12 @@
 //!   `poll_transmit` and `encode_data` write no more than their buffer.
 //! * Progress: with events and transmit queue drained, `handle_input`
 //!   with input left and room for data consumes something; `encode_data`
-//!   takes data whenever the session is ready for it.
+//!   gets on whenever the session is ready for data.
 //! * One drain of the transmit queue hands out at most
 //!   [`TRANSMIT_QUEUE_CAPACITY`] bytes, and a buffer that large empties it.
-//! * Data delivered never exceeds the input; data encoded is the input
-//!   escaped (IAC doubled, CR NUL in NVT mode).
+//! * Data delivered never exceeds the input; what `encode_data` writes
+//!   decodes to what it took (IAC doubled; in NVT mode a bare CR as CR NUL,
+//!   CR LF as it is).
 //! * Handling a due timeout leaves nothing due; an early call does nothing.
 //! * Role rules: a client sees no requests, a server no replies or
 //!   timeouts; every reply or timeout names a request that was waiting, at
@@ -89,6 +90,7 @@ const LARGE_DATA_BUFFER: usize = 1024;
 const IAC: u8 = 0xFF;
 const CR: u8 = b'\r';
 const NUL: u8 = 0;
+const LF: u8 = b'\n';
 
 /// Runs `input` (header and peer bytes) through both roles and checks every
 /// invariant; panics on the first one broken.
@@ -201,9 +203,7 @@ impl Params {
         if !self.has(flags::LONG_SIGNATURE) {
             return config;
         }
-        // SIGNATURE_CAPACITY - 1: a peer's decoder holds the command byte
-        // and 63 bytes of text (see the report on SIGNATURE_CAPACITY).
-        let signature = [IAC; SIGNATURE_CAPACITY - 1];
+        let signature = [IAC; SIGNATURE_CAPACITY];
         // A valid signature: `with_signature` cannot fail.
         let config = config.clone().with_signature(&signature).unwrap_or(config);
         config
@@ -289,6 +289,8 @@ struct Run {
     mirror: Option<Mirror>,
     /// Everything this session transmitted.
     sent: Vec<u8>,
+    /// The data sent with `encode_data`, to check its escaping.
+    encoded: EncodedStream,
 }
 
 impl Run {
@@ -312,6 +314,7 @@ impl Run {
                 })
             }),
             sent: Vec::new(),
+            encoded: EncodedStream::default(),
         };
         assert_eq!(run.session.role(), role);
         run.drain();
@@ -345,6 +348,7 @@ impl Run {
             self.delivered,
             peer.len()
         );
+        self.encoded.check();
         (self.trace, self.sent)
     }
 
@@ -424,20 +428,14 @@ impl Run {
         self.check_pending();
     }
 
+    /// Answers a request at once, as the run loop does: before the
+    /// transmit queue is drained. Nothing the peer sends may make this fail.
     fn respond(&mut self, command: Command) {
-        let mut result = self.session.respond(command);
-        if result == Err(Error::TransmitQueueFull) {
-            // The documented recovery: transmit, then try again. Needed when
-            // a request and the peer's FLOWCONTROL-RESUME arrive in one read
-            // while notifications held back fill the queue, or when answers
-            // to signature requests fill it within one `handle_input`.
-            self.drain_transmit();
-            result = self.session.respond(command);
-        }
+        let result = self.session.respond(command);
         assert_eq!(
             result,
             Ok(()),
-            "respond({command:?}) failed after transmitting"
+            "respond({command:?}) failed in the run loop (events drained before transmit)"
         );
     }
 
@@ -713,7 +711,11 @@ impl Run {
             self.transmit.resize(2, 0);
         }
         let mut rest = data;
-        while !rest.is_empty() {
+        // Each call takes a byte or writes an owed NUL.
+        for _ in 0..=2 * data.len() {
+            if rest.is_empty() {
+                break;
+            }
             let ready = self.session.is_ready_for_data();
             let nvt = !self
                 .session
@@ -725,15 +727,7 @@ impl Run {
                 rest.len(),
                 self.transmit.len()
             );
-            if encoded.consumed > 0 {
-                // The queue was drained before, so all of it is data.
-                let expected = escape(&rest[..encoded.consumed], nvt);
-                let written = &self.transmit[..encoded.written];
-                assert_eq!(written, &expected[..], "encode_data escaped wrongly");
-            }
-            self.send(encoded.written);
-            rest = &rest[encoded.consumed..];
-            if encoded.consumed == 0 {
+            if encoded.consumed == 0 && encoded.written == 0 {
                 assert!(
                     !ready,
                     "encode_data took nothing of {} bytes though ready for data",
@@ -741,7 +735,19 @@ impl Run {
                 );
                 break;
             }
+            // The queue was drained before, so all that is written is data.
+            self.encoded.push(
+                nvt,
+                &rest[..encoded.consumed],
+                &self.transmit[..encoded.written],
+            );
+            self.send(encoded.written);
+            rest = &rest[encoded.consumed..];
         }
+        assert!(
+            rest.is_empty() || !self.session.is_ready_for_data(),
+            "encode_data makes no progress"
+        );
         self.transmit.truncate(self.params.transmit_len);
         self.drain();
     }
@@ -765,18 +771,64 @@ impl Run {
     }
 }
 
-/// `data` as it must go on the wire.
-fn escape(data: &[u8], nvt: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(2 * data.len());
-    for &byte in data {
-        out.push(byte);
-        match byte {
-            IAC => out.push(IAC),
-            CR if nvt => out.push(NUL),
-            _ => {}
+/// What `encode_data` took and wrote, checked as a stream: the escaping
+/// one call starts may end in the next (a CR at the end of the data owes
+/// its NUL until the next byte shows whether it is an LF).
+#[derive(Default)]
+struct EncodedStream {
+    /// NVT mode (true) or BINARY (false) of the stretch being collected.
+    nvt: Option<bool>,
+    data: Vec<u8>,
+    wire: Vec<u8>,
+}
+
+impl EncodedStream {
+    fn push(&mut self, nvt: bool, data: &[u8], wire: &[u8]) {
+        if self.nvt != Some(nvt) {
+            self.check();
+            self.nvt = Some(nvt);
         }
+        self.data.extend_from_slice(data);
+        self.wire.extend_from_slice(wire);
     }
-    out
+
+    /// The wire bytes of the stretch must decode to its data: IAC IAC is
+    /// 0xFF and, in NVT mode, CR NUL is CR, CR LF stays and no other byte
+    /// follows a CR (a CR may end the stretch: its NUL was never owed).
+    fn check(&mut self) {
+        let nvt = self.nvt == Some(true);
+        let wire = &self.wire;
+        let mut decoded = Vec::with_capacity(wire.len());
+        let mut i = 0;
+        while let Some(&byte) = wire.get(i) {
+            let next = wire.get(i + 1).copied();
+            decoded.push(byte);
+            i += match byte {
+                IAC => {
+                    assert_eq!(next, Some(IAC), "encode_data left an IAC undoubled at {i}");
+                    2
+                }
+                CR if nvt => {
+                    assert!(
+                        matches!(next, None | Some(NUL | LF)),
+                        "encode_data sent a bare CR before {next:02x?} in NVT mode at {i}"
+                    );
+                    if next == Some(NUL) {
+                        2
+                    } else {
+                        1
+                    }
+                }
+                _ => 1,
+            };
+        }
+        assert_eq!(
+            decoded, self.data,
+            "encode_data escaped wrongly (NVT: {nvt}; wire {wire:02x?})"
+        );
+        self.data.clear();
+        self.wire.clear();
+    }
 }
 
 /// A well-behaved session of the other role reading what a run transmits;
