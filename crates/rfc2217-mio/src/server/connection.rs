@@ -195,6 +195,11 @@ impl Connection {
         &mut self.socket
     }
 
+    /// The client closed its side of the connection or reset it.
+    pub(crate) fn hung_up(&self) -> bool {
+        self.socket.hung_up()
+    }
+
     /// Memory held by the connection's queues (not the fixed-size session).
     pub(crate) fn buffered(&self) -> usize {
         self.wire_in.capacity()

@@ -308,12 +308,12 @@ impl EventLoop {
             warn!("{peer}: cannot set TCP_NODELAY: {error}");
         }
         if let Some(old) = self.ports[index].active {
-            // The old client may have left a moment ago without our having
-            // seen it yet: look before judging.
-            if let Some(connection) = self.connections.get_mut(old) {
-                connection.socket_mut().expect_input();
+            // A client that hung up is gone, even if the rest of its input
+            // waits behind a break or a full device: it cannot ask for
+            // anything more.
+            if self.connections.get(old).is_some_and(Connection::hung_up) {
+                self.close(old, Ending::new("the client closed the connection"));
             }
-            self.pump(old);
         }
         if let Some(old) = self.ports[index].active {
             let old_peer = self.connections.get(old).map(|c| c.peer);

@@ -13,6 +13,10 @@ pub(crate) struct Socket {
     stream: TcpStream,
     readable: bool,
     writable: bool,
+    /// The client closed its side or reset the connection. Its input
+    /// before that is still read and carried out in order; the flag only
+    /// tells the server that a newcomer does not have to wait for it.
+    hung_up: bool,
 }
 
 impl Socket {
@@ -21,6 +25,7 @@ impl Socket {
             stream,
             readable: true,
             writable: true,
+            hung_up: false,
         }
     }
 
@@ -34,12 +39,12 @@ impl Socket {
         let failed = event.is_error();
         self.readable |= event.is_readable() || event.is_read_closed() || failed;
         self.writable |= event.is_writable() || event.is_write_closed() || failed;
+        self.hung_up |= event.is_read_closed() || failed;
     }
 
-    /// Makes the next [`read`](Self::read) look, events or not: used to
-    /// find out whether a client has left before judging a newcomer.
-    pub(crate) fn expect_input(&mut self) {
-        self.readable = true;
+    /// The client closed its side of the connection or reset it.
+    pub(crate) fn hung_up(&self) -> bool {
+        self.hung_up
     }
 
     /// Reads what the client sent; `Ok(0)` if nothing is there now. The
