@@ -152,8 +152,11 @@ fn run(
         "server RSS after the echo: {echoed_rss} KiB, {:.1} KiB per session",
         per_session(echoed_rss, idle_rss, sessions)
     );
+    // The server reports its counters with every session still connected,
+    // then closes them as it shuts down.
+    finish(child, lines)?;
     drop(clients);
-    finish(child, lines)
+    Ok(())
 }
 
 fn read_addrs(
