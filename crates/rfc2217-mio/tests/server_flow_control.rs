@@ -164,3 +164,43 @@ fn a_slow_reader_keeps_the_server_buffers_bounded_while_100_mib_flow() {
     );
     assert!(stats.peak_buffered_bytes > 0, "nothing was ever held");
 }
+
+#[test]
+fn data_waiting_for_a_stalled_device_is_no_idleness() {
+    let loopback = Loopback::with_capacity(4096);
+    let open = Arc::new(AtomicBool::new(false));
+    let (device_loop, device_open) = (loopback.clone(), Arc::clone(&open));
+    let idle = Duration::from_millis(200);
+    let config = PortConfig::in_process(move || {
+        Ok(Box::new(Gated {
+            inner: device_loop.clone(),
+            open: Arc::clone(&device_open),
+        }) as Box<dyn Device>)
+    });
+    let server = start(config.with_idle_timeout(Some(idle)));
+    let mut client = TestClient::ready(server.local_addr());
+    let payload = random_bytes(64 * 1024, 5);
+    // The whole payload at once, escaped: more than the device and the
+    // server hold.
+    let mut wire = Vec::new();
+    for &byte in &payload {
+        wire.push(byte);
+        if byte == 0xFF {
+            wire.push(0xFF);
+        }
+    }
+    client.stream.write_all(&wire).unwrap();
+    // Three idle timeouts pass with our data stuck before the device.
+    let stuck = Instant::now() + 3 * idle;
+    client.wait_until("three idle timeouts", |c| {
+        Instant::now() >= stuck || c.closed
+    });
+    assert!(!client.closed, "closed while its data waited");
+    open.store(true, Ordering::Release);
+    assert!(
+        client.take_data(payload.len()) == payload,
+        "the echo differs"
+    );
+    // Silence once everything was taken is idleness.
+    client.wait_closed();
+}

@@ -284,7 +284,11 @@ impl Connection {
             self.take_events(now, device)?;
         }
         if let Some(timeout) = self.idle_timeout {
-            if self.last_input + timeout <= now {
+            if !self.may_decode() || !self.wire_in.is_empty() {
+                // Input waiting for a slow device or a break is no silence:
+                // the idle clock starts once it is all taken.
+                self.last_input = now;
+            } else if self.last_input + timeout <= now {
                 return Err(Ending::new(format!("nothing received for {timeout:?}")));
             }
         }
