@@ -1,43 +1,5 @@
 //! The server: many devices, each on its own listener, and many clients,
-//! all on one thread and one `mio::Poll`.
-//!
-//! Each port ([`PortConfig`]) serves one device to one client at a time,
-//! with the blocking server's policies: a second client is refused with
-//! [`BUSY_MESSAGE`](rfc2217_blocking::BUSY_MESSAGE) or takes the port over
-//! ([`SecondClient`](rfc2217_blocking::SecondClient)); when a client
-//! leaves, the device's buffers are purged, its defaults restored and DTR
-//! and RTS dropped; a device that fails is closed with its client and
-//! opened again for the next one, and while it cannot be opened clients
-//! are told `device unavailable: ...` and closed. A port may also close a
-//! client that sent nothing for an idle timeout.
-//!
-//! All protocol logic is the core's `Session`; each connection runs the
-//! loop of the core's crate docs whenever its socket or device is ready.
-//! `loop://` and other in-process devices are driven through the blocking
-//! crate's [`Device`](rfc2217_blocking::Device) traits with zero timeouts;
-//! a serial port's file descriptor is registered with the poll. Modem
-//! lines are read on a timer while a client is connected; with nothing to
-//! do the thread sleeps.
-//!
-//! Memory is bounded both ways. A device that stops taking data stops the
-//! client's socket from being read (TCP holds the client back) and after
-//! 50 ms the client is suspended (FLOWCONTROL-SUSPEND) until the device
-//! takes data again. A client that stops reading, or suspends us, stops the
-//! device from being read, so its own buffer and flow control take over.
-//! [`ServerStats::buffered_bytes`] counts what the connections hold.
-//!
-//! ```
-//! use rfc2217_mio::{PortConfig, Server};
-//!
-//! let mut server = Server::new()?;
-//! let first = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
-//! let second = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
-//! let running = server.spawn()?;
-//! assert_eq!(running.local_addrs(), [first, second]);
-//! // ... clients connect to `first` and `second` ...
-//! running.shutdown()?;
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! all on one thread and one `mio::Poll`. [`Server`] says how it behaves.
 
 mod buffer;
 mod config;
@@ -65,10 +27,51 @@ use std::thread::{self, JoinHandle};
 
 use event_loop::{EventLoop, Shared};
 
-/// An RFC 2217 access server for any number of ports, on one thread.
+/// An RFC 2217 access server for any number of ports, on one thread and
+/// one `mio::Poll`.
 ///
 /// Add ports with [`add_port`](Self::add_port), then [`run`](Self::run)
 /// it on the current thread or [`spawn`](Self::spawn) it on its own.
+///
+/// Each port ([`PortConfig`]) serves one device to one client at a time,
+/// with the blocking server's policies: a second client is refused with
+/// [`BUSY_MESSAGE`](rfc2217_blocking::BUSY_MESSAGE) or takes the port over
+/// ([`SecondClient`](rfc2217_blocking::SecondClient)); when a client
+/// leaves, the device's buffers are purged, its defaults restored and DTR
+/// and RTS dropped; a device that fails is closed with its client and
+/// opened again for the next one, and while it cannot be opened clients
+/// are told `device unavailable: ...` and closed. A port may also close a
+/// client that sent nothing for an idle timeout. A client that closed or
+/// reset its connection makes way for a newcomer at once (the event says
+/// so), even if its last input still waits for the device.
+///
+/// All protocol logic is the core's `Session`; each connection runs the
+/// loop of the core's crate docs whenever its socket or device is ready.
+/// `loop://` and other in-process devices are driven through the blocking
+/// crate's [`Device`](rfc2217_blocking::Device) traits with zero timeouts;
+/// a serial port's file descriptor is registered with the poll. Modem
+/// lines are read on a timer while a client is connected; with nothing to
+/// do the thread sleeps.
+///
+/// Memory is bounded both ways. A device that stops taking data stops the
+/// client's socket from being read (TCP holds the client back) and after
+/// 50 ms the client is suspended (FLOWCONTROL-SUSPEND) until the device
+/// takes data again. A client that stops reading, or suspends us, stops the
+/// device from being read, so its own buffer and flow control take over.
+/// [`ServerStats::buffered_bytes`] counts what the connections hold.
+///
+/// ```
+/// use rfc2217_mio::{PortConfig, Server};
+///
+/// let mut server = Server::new()?;
+/// let first = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
+/// let second = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
+/// let running = server.spawn()?;
+/// assert_eq!(running.local_addrs(), [first, second]);
+/// // ... clients connect to `first` and `second` ...
+/// running.shutdown()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Server {
     event_loop: EventLoop,
 }
