@@ -80,3 +80,40 @@ fn settings_are_answered_with_what_the_pty_uses() {
         .iter()
         .all(|e| !matches!(e, Event::ModemState(s) if *s != ModemState::EMPTY)));
 }
+
+#[test]
+fn a_far_end_that_does_not_read_suspends_the_client_until_it_does() {
+    let pty = PtyPair::new().unwrap();
+    let server = start(PortConfig::new(pty.spec()));
+    let mut client = TestClient::ready(server.local_addr());
+    // More than the pty holds: the server's writes to it stop, and it asks
+    // us to stop sending.
+    let payload = random_bytes(1 << 20, 23);
+    let mut rest = &payload[..];
+    let mut out = vec![0u8; 16 * 1024];
+    client.wait_until("the server to suspend us", |c| {
+        if c.events.contains(&Event::Suspended) {
+            return true;
+        }
+        let take = rest.len().min(4096);
+        let encoded = c.session.encode_data(&rest[..take], &mut out);
+        rest = &rest[encoded.consumed..];
+        c.stream.write_all(&out[..encoded.written]).unwrap();
+        false
+    });
+    // The far end reads it all: the server is resumed by the pty's
+    // readiness, and nothing is lost.
+    let mut far_reader = pty.far_end.try_clone_native().unwrap();
+    far_reader.set_timeout(PATIENCE).unwrap();
+    let len = payload.len();
+    let reader = thread::spawn(move || {
+        let mut got = vec![0u8; len];
+        far_reader.read_exact(&mut got).map(|()| got)
+    });
+    client.take_event("the server to resume us", |e| *e == Event::Resumed);
+    client.send(rest);
+    let got = reader.join().unwrap().unwrap();
+    assert!(got == payload, "client to device differs");
+    let peak = server.stats().peak_buffered_bytes;
+    assert!(peak <= 256 * 1024, "the server held {peak} bytes");
+}
