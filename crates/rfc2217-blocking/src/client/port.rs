@@ -407,10 +407,8 @@ impl Read for RemotePort {
         let mut core = connection.lock();
         loop {
             if !core.received.is_empty() {
-                let n = buf.len().min(core.received.len());
-                for (slot, byte) in buf.iter_mut().zip(core.received.drain(..n)) {
-                    *slot = byte;
-                }
+                // Slice copies (`VecDeque` reads its front slice).
+                let n = core.received.read(buf)?;
                 drop(core);
                 connection.notify(); // the reader thread may wait for room
                 return Ok(n);
