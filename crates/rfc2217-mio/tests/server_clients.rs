@@ -112,6 +112,29 @@ fn the_next_client_finds_the_defaults_and_the_lines_down() {
 }
 
 #[test]
+fn clients_from_addresses_not_allowed_are_closed_at_once() {
+    use std::io::Read;
+    let closed = start(PortConfig::loopback().with_client_filter(|ip| !ip.is_loopback()));
+    let mut stream = TcpStream::connect(closed.local_addr()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buffer = [0u8; 64];
+    assert_eq!(
+        stream.read(&mut buffer).unwrap(),
+        0,
+        "closed without a word"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while closed.stats().refused == 0 {
+        assert!(Instant::now() < deadline, "the refusal was not counted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let open = start(PortConfig::loopback().with_client_filter(|ip| ip.is_loopback()));
+    assert_healthy(open.local_addr());
+}
+
+#[test]
 fn an_idle_client_is_closed_and_a_busy_one_is_not() {
     let idle = Duration::from_millis(300);
     let config = PortConfig::loopback().with_idle_timeout(Some(idle));

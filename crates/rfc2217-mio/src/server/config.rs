@@ -1,6 +1,7 @@
 //! How one port of a server is set up.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,7 +40,12 @@ pub struct PortConfig {
     pub(crate) second_client: SecondClient,
     pub(crate) modem_poll_interval: Duration,
     pub(crate) idle_timeout: Option<Duration>,
+    /// Which client addresses may connect; `None`: any.
+    pub(crate) client_filter: Option<ClientFilter>,
 }
+
+/// Decides whether a client address may connect.
+pub type ClientFilter = Arc<dyn Fn(IpAddr) -> bool + Send + Sync>;
 
 impl fmt::Debug for PortConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -53,6 +59,7 @@ impl fmt::Debug for PortConfig {
             .field("second_client", &self.second_client)
             .field("modem_poll_interval", &self.modem_poll_interval)
             .field("idle_timeout", &self.idle_timeout)
+            .field("client_filter", &self.client_filter.is_some())
             .finish()
     }
 }
@@ -92,6 +99,7 @@ impl PortConfig {
             second_client: SecondClient::Refuse,
             modem_poll_interval: Duration::from_millis(50),
             idle_timeout: None,
+            client_filter: None,
         }
     }
 
@@ -132,6 +140,25 @@ impl PortConfig {
     pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
         self
+    }
+
+    /// Lets only clients whose address `allowed` accepts connect; others are
+    /// closed at once, logged and counted as refused. RFC 2217 has no
+    /// authentication, so this (or a firewall) is all that keeps a port to
+    /// the hosts meant to use it.
+    pub fn with_client_filter(
+        mut self,
+        allowed: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.client_filter = Some(Arc::new(allowed));
+        self
+    }
+
+    /// Whether a client at `address` may connect.
+    pub fn allows(&self, address: IpAddr) -> bool {
+        self.client_filter
+            .as_ref()
+            .is_none_or(|allowed| allowed(address))
     }
 
     /// The device settings restored after each client.

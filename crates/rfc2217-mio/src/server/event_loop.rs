@@ -304,6 +304,12 @@ impl EventLoop {
     /// policy says.
     fn admit(&mut self, index: usize, stream: TcpStream, peer: SocketAddr) {
         self.shared.counters.accepted();
+        if !self.ports[index].config.allows(peer.ip()) {
+            info!("{peer} refused: address not allowed");
+            self.shared.counters.refused();
+            drop(stream);
+            return;
+        }
         if let Err(error) = stream.set_nodelay(true) {
             warn!("{peer}: cannot set TCP_NODELAY: {error}");
         }

@@ -13,7 +13,7 @@ mod socket;
 mod stats;
 mod timers;
 
-pub use config::PortConfig;
+pub use config::{ClientFilter, PortConfig};
 pub use stats::ServerStats;
 // The policies and devices a port is configured with are the blocking
 // server's.
