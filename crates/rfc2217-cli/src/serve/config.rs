@@ -5,12 +5,13 @@
 
 use std::fmt::Display;
 use std::fs;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use rfc2217_mio::{DeviceSpec, PortConfig, SecondClient};
 use rfc2217_port::Settings;
 use serde::de::Error as _;
@@ -39,8 +40,8 @@ struct Port {
     second_client: Policy,
     #[serde(default, deserialize_with = "seconds")]
     idle_timeout: Option<Duration>,
-    /// Refused for now: the server cannot filter clients by address.
-    allow: Option<Spanned<toml::Value>>,
+    /// Client addresses allowed to connect (CIDR networks or addresses).
+    allow: Option<Spanned<Vec<String>>>,
     baud: Option<u32>,
     #[serde(default, deserialize_with = "word")]
     data_bits: Option<DataBits>,
@@ -61,6 +62,7 @@ pub(super) const EXAMPLE: &str = r#"A config file lists ports (every key but dev
   signature = "bench 3"         # default: the server and the device
   second-client = "kick-old"    # or "refuse", the default
   idle-timeout = 600            # seconds without a byte from the client
+  allow = ["10.1.0.0/16", "192.168.1.20"]  # client addresses; default: any
   baud = 115200                 # the settings the device gets at start
   data-bits = 8                 # and after every client; by default
   parity = "none"               # 9600 8N1 without flow control
@@ -123,13 +125,6 @@ fn parse(text: &str) -> std::result::Result<File, Located> {
 impl Port {
     fn listener(self, place: &Place, index: usize) -> Result<Listener> {
         let field = |name: &str| format!("port[{index}].{name}");
-        if let Some(allow) = &self.allow {
-            return Err(Failure::new(format!(
-                "{}: client address lists are not supported yet (the server cannot \
-                 filter clients); listen on loopback or a private interface, or firewall the port",
-                place.at(Some(allow.span()), &field("allow"))
-            )));
-        }
         let defaults = Settings::default();
         let mut config = PortConfig::new(self.device.clone())
             .with_defaults(Settings {
@@ -144,6 +139,15 @@ impl Port {
                 Policy::KickOld => SecondClient::KickOld,
             })
             .with_idle_timeout(self.idle_timeout);
+        if let Some(allow) = &self.allow {
+            let networks = allowed_networks(allow.get_ref()).map_err(|message| {
+                let at = place.at(Some(allow.span()), &field("allow"));
+                Failure::new(format!("{at}: {message}"))
+            })?;
+            config = config.with_client_filter(move |address| {
+                networks.iter().any(|network| network.contains(&address))
+            });
+        }
         if let Some(signature) = &self.signature {
             config = config
                 .with_signature(signature.get_ref().as_bytes())
@@ -162,6 +166,21 @@ impl Port {
             origin: place.at(Some(self.listen.span()), &field("listen")),
         })
     }
+}
+
+/// CIDR networks (`10.1.0.0/16`) or single addresses (`192.168.1.20`).
+fn allowed_networks(entries: &[String]) -> std::result::Result<Vec<IpNet>, String> {
+    entries
+        .iter()
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    format!("`{entry}` is not an address or a CIDR network (e.g. 10.1.0.0/16)")
+                })
+        })
+        .collect()
 }
 
 /// The file being read, to turn spans into lines.
@@ -229,6 +248,23 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn allow_takes_networks_and_single_addresses() {
+        let entries = [
+            "10.1.0.0/16".to_owned(),
+            "::1".to_owned(),
+            "192.168.1.20".to_owned(),
+        ];
+        let networks = super::allowed_networks(&entries).unwrap();
+        let allowed = |ip: &str| {
+            networks
+                .iter()
+                .any(|n| n.contains(&ip.parse::<std::net::IpAddr>().unwrap()))
+        };
+        assert!(allowed("10.1.200.3") && allowed("::1") && allowed("192.168.1.20"));
+        assert!(!allowed("10.2.0.1") && !allowed("192.168.1.21") && !allowed("127.0.0.1"));
+    }
+
     use super::*;
 
     fn load_text(text: &str) -> Result<Vec<Listener>> {
@@ -324,8 +360,10 @@ mod tests {
             error(&format!("{port}signature = \"\"\n")),
             ":4: port[0].signature: must be 1 to 64 bytes"
         );
-        assert!(error(&format!("{port}allow = [\"10.0.0.0/8\"]\n"))
-            .starts_with(":4: port[0].allow: client address lists are not supported yet"));
+        assert_eq!(
+            error(&format!("{port}allow = [\"10.0.0.0/8\", \"10.0.0.300\"]\n")),
+            ":4: port[0].allow: `10.0.0.300` is not an address or a CIDR network (e.g. 10.1.0.0/16)"
+        );
         assert!(error("[[port]\n").starts_with(":1: "));
         assert_eq!(error("\n"), ":1: missing field `port`");
         assert_eq!(error("port = []\n"), ": no [[port]] to serve");
