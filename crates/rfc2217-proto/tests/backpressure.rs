@@ -100,3 +100,27 @@ fn a_full_data_buffer_stops_the_input_without_dropping_data() {
     }
     assert_eq!(got, payload);
 }
+
+#[test]
+fn requests_keep_room_for_their_answers_whatever_follows_them() {
+    // Eight requests, then a flood of refused options: the refusals may not
+    // take the room the application needs to answer the requests.
+    let mut server = server(Config::server());
+    let mut input: Vec<u8> = (0..8u8).flat_map(|i| com_port(&[1, 0, 0, 0x25, i])).collect();
+    input.extend((0..200).flat_map(|_| [0xFF, 253, 99]));
+    let mut data = [0u8; 64];
+    let mut rest = input.as_slice();
+    let mut answered = 0;
+    while !rest.is_empty() {
+        let step = server.handle_input(NOW, rest, &mut data);
+        rest = &rest[step.consumed..];
+        while let Some(event) = server.poll_event() {
+            if let Event::Request(request) = event {
+                server.respond(request).expect("room was kept for the answer");
+                answered += 1;
+            }
+        }
+        let _ = drain_transmit(&mut server);
+    }
+    assert_eq!(answered, 8);
+}

@@ -1,6 +1,6 @@
 //! What the session does with each token the decoder finds.
 
-use super::{ComPort, Role, Session, Text, Urgency, SIGNATURE_CAPACITY};
+use super::{ComPort, Role, Session, Text, Urgency, EVENT_CAPACITY, SIGNATURE_CAPACITY};
 use crate::comport::{Command, CommandKind, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::{Token, SUBNEGOTIATION_CAPACITY};
 use crate::event::{Event, ReplyStatus, Unavailable, Violation};
@@ -137,9 +137,11 @@ impl Session {
                 command
             }
             // Settings, SET-CONTROL and PURGE-DATA: the application applies
-            // them and answers with the value in use.
+            // them and answers with the value in use; room for that answer
+            // is kept from now on.
             _ => {
                 self.push_event(Event::Request(command));
+                self.owed_answers = self.owed_answers.saturating_add(1).min(EVENT_CAPACITY as u8);
                 return;
             }
         };

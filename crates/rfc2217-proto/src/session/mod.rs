@@ -109,9 +109,12 @@ pub struct Session {
     /// NVT mode: the last data byte sent was a CR, and its NUL is owed
     /// unless the next byte is an LF.
     nul_owed: bool,
-    /// Room the queues keep for the answer to one inbound token: the larger
+    /// Room the queue keeps for the answer to one inbound token: the larger
     /// of [`MAX_FIXED_ANSWER_LEN`] and our signature, escaped and framed.
     answer_reserve: u8,
+    /// Server: requests reported to the application and not yet answered;
+    /// the queue keeps room for each answer (at most one per queued event).
+    owed_answers: u8,
     next_request: u16,
     /// Server: masks in force. Client: unused.
     line_state_mask: LineState,
@@ -175,6 +178,7 @@ impl Session {
             pending: Pending::default(),
             peer_signature: Text::EMPTY,
             suspended_by_peer: false,
+            owed_answers: 0,
             nul_owed: false,
             next_request: 0,
             line_state_mask: LineState::EMPTY,
@@ -398,7 +402,9 @@ impl Session {
     /// (which may differ from the one asked for).
     pub fn respond(&mut self, reply: Command) -> Result<(), Error> {
         self.require_role(Role::Server)?;
-        self.answer(&reply, &[])
+        self.answer(&reply, &[])?;
+        self.owed_answers = self.owed_answers.saturating_sub(1);
+        Ok(())
     }
 
     /// Asks the peer to stop sending data and commands (FLOWCONTROL-SUSPEND).
@@ -507,8 +513,13 @@ impl Session {
     }
 
     fn has_room_for_token(&self) -> bool {
-        self.events.free() >= MAX_EVENTS_PER_TOKEN
-            && self.queue.free() >= usize::from(self.answer_reserve)
+        self.events.free() >= MAX_EVENTS_PER_TOKEN && self.queue.free() >= self.reserved()
+    }
+
+    /// Queue room that later tokens may not take: the answer to the next
+    /// token, and the application's answers to the requests it was given.
+    fn reserved(&self) -> usize {
+        usize::from(self.answer_reserve) + usize::from(self.owed_answers) * MAX_FIXED_ANSWER_LEN
     }
 
     fn request_with_policy(
@@ -552,14 +563,14 @@ impl Session {
     /// otherwise a peer that suspends us could never be read again.
     fn initiate(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
         let len = 6 + escaped_len(text) + 2 * command.value().1;
-        if self.queue.free() < len + usize::from(self.answer_reserve) {
+        if self.queue.free() < len + self.reserved() {
             return Err(Error::TransmitQueueFull);
         }
         self.push_command(command, text, Urgency::Held)
     }
 
     fn initiate_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let room = self.queue.free() >= bytes.len() + usize::from(self.answer_reserve);
+        let room = self.queue.free() >= bytes.len() + self.reserved();
         if room && self.queue.push(bytes, Urgency::Held) {
             Ok(())
         } else {
