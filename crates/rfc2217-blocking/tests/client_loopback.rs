@@ -198,3 +198,29 @@ fn reads_time_out_and_see_the_end_of_stream() {
         "writing to a closed port is an error"
     );
 }
+
+#[test]
+fn keep_settings_opens_without_touching_the_port() {
+    // A server whose device starts at 38400: a kept-settings open leaves it so.
+    let defaults = rfc2217_port::Settings {
+        baud_rate: 38_400,
+        ..rfc2217_port::Settings::default()
+    };
+    let config = rfc2217_blocking::ServerConfig::loopback().with_defaults(defaults);
+    let server = rfc2217_blocking::Server::bind("127.0.0.1:0", config)
+        .and_then(rfc2217_blocking::Server::spawn)
+        .unwrap();
+    let port = OpenOptions::from_url(&url(server.local_addr()))
+        .unwrap()
+        .keep_settings()
+        .open()
+        .unwrap();
+    assert_eq!(
+        port.request(Command::SetBaudRate(0)).unwrap(),
+        Command::SetBaudRate(38_400)
+    );
+    assert_eq!(port.state().dtr, None, "DTR was not set at open");
+    use rfc2217_proto::{Side, TelnetOption};
+    assert!(port.is_option_enabled(TelnetOption::Binary, Side::Local));
+    assert!(port.is_option_enabled(TelnetOption::ComPort, Side::Local));
+}

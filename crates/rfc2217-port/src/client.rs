@@ -30,6 +30,9 @@ pub struct ClientOptions {
     pub dtr: bool,
     /// RTS at open.
     pub rts: bool,
+    /// Open without touching the line settings, DTR or RTS (picocom's
+    /// `--noinit`): for looking at a port without disturbing it.
+    pub keep_settings: bool,
     /// How long to wait for each answer from the server, and for the
     /// COM-PORT-OPTION negotiation at open.
     pub answer_timeout: Duration,
@@ -54,6 +57,7 @@ impl ClientOptions {
             settings: Settings::default(),
             dtr: true,
             rts: true,
+            keep_settings: false,
             answer_timeout: Duration::from_secs(3),
             ignore_set_control_answers: false,
             poll_modem: None,
@@ -97,10 +101,19 @@ impl ClientOptions {
     }
 
     /// Everything a client sends at open, in one batch so that opening costs
-    /// one round trip: the settings, DTR, RTS, the masks, and a request for
-    /// the server's signature (not awaited).
+    /// one round trip: the settings, DTR, RTS (unless the settings are
+    /// kept), the masks, and a request for the server's signature (not
+    /// awaited).
     pub fn opening_requests(&self) -> Vec<Command> {
         let mut requests = opening_requests(&self.settings, self.dtr, self.rts);
+        if self.keep_settings {
+            requests.retain(|request| {
+                matches!(
+                    request,
+                    Command::SetLineStateMask(_) | Command::SetModemStateMask(_)
+                )
+            });
+        }
         requests.push(Command::Signature);
         requests
     }

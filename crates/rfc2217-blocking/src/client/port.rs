@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info};
 use rfc2217_port::{describe, queue_request, ClientOptions, Error, PortState, Settings};
-use rfc2217_proto::{Command, Control, LineState, ModemState, Purge, RequestId, Session};
+use rfc2217_proto::{
+    Command, Control, LineState, ModemState, Purge, RequestId, Session, Side, TelnetOption,
+};
 
 use super::connection::{ComPort, Shared};
 
@@ -57,6 +59,13 @@ impl OpenOptions {
     pub fn dtr_rts(mut self, dtr: bool, rts: bool) -> Self {
         self.client.dtr = dtr;
         self.client.rts = rts;
+        self
+    }
+
+    /// Open without touching the port's line settings, DTR or RTS, to look
+    /// at it as it is (picocom's `--noinit`).
+    pub fn keep_settings(mut self) -> Self {
+        self.client.keep_settings = true;
         self
     }
 
@@ -209,6 +218,14 @@ impl RemotePort {
         let core = self.connection().lock();
         let signature = core.session.peer_signature();
         (!signature.is_empty()).then(|| signature.to_vec())
+    }
+
+    /// Whether a side of a Telnet option was agreed with the server.
+    pub fn is_option_enabled(&self, option: TelnetOption, side: Side) -> bool {
+        self.connection()
+            .lock()
+            .session
+            .is_option_enabled(option, side)
     }
 
     /// The server has suspended our sending (FLOWCONTROL-SUSPEND); writes
