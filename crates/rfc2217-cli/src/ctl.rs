@@ -126,7 +126,8 @@ impl Setting {
 /// Applies every setting; one that fails is reported and the rest still
 /// go ahead.
 pub(crate) fn run(args: Args) -> Result {
-    let port = OpenOptions::from_url(&args.url)?.open()?;
+    // Only the keys given change the port: no settings, DTR or RTS at open.
+    let port = OpenOptions::from_url(&args.url)?.keep_settings().open()?;
     let mut failed = 0;
     for setting in &args.settings {
         if let Err(error) = setting.apply(&port) {

@@ -25,7 +25,7 @@ pub(crate) struct Args {
 #[derive(Serialize)]
 struct Report {
     url: String,
-    telnet_options: Vec<&'static str>,
+    telnet_options: Vec<String>,
     signature: Answer<String>,
     #[serde(flatten)]
     port: Snapshot,
@@ -38,7 +38,9 @@ struct Report {
 /// reported, answered or not.
 pub(crate) fn run(args: Args) -> Result {
     let started = Instant::now();
+    // Looking must not change the port: no settings, DTR or RTS at open.
     let mut port = OpenOptions::from_url(&args.url)?
+        .keep_settings()
         .poll_modem(MODEM_MAX_AGE)
         .open()?;
     let open_ms = millis(started.elapsed());
@@ -47,9 +49,7 @@ pub(crate) fn run(args: Args) -> Result {
     let round_trip_ms = port.flush().ok().map(|()| millis(barrier.elapsed()));
     let report = Report {
         url: args.url,
-        // Opening succeeded, so COM-PORT-OPTION is agreed; `RemotePort`
-        // does not tell about the others (BINARY, SUPPRESS-GO-AHEAD) yet.
-        telnet_options: vec!["COM-PORT-OPTION"],
+        telnet_options: telnet_options(&port),
         signature: signature(&port),
         port: snapshot,
         open_ms,
@@ -75,4 +75,29 @@ fn signature(port: &RemotePort) -> Answer<String> {
 /// Milliseconds, to a tenth.
 fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// The option sides agreed with the server, e.g. "BINARY (both ways)".
+fn telnet_options(port: &RemotePort) -> Vec<String> {
+    use rfc2217_proto::{Side, TelnetOption};
+    let name = |option| match option {
+        TelnetOption::Binary => "BINARY",
+        TelnetOption::Echo => "ECHO",
+        TelnetOption::SuppressGoAhead => "SUPPRESS-GO-AHEAD",
+        TelnetOption::ComPort => "COM-PORT-OPTION",
+    };
+    TelnetOption::ALL
+        .into_iter()
+        .filter_map(|option| {
+            let ours = port.is_option_enabled(option, Side::Local);
+            let theirs = port.is_option_enabled(option, Side::Remote);
+            let sides = match (ours, theirs) {
+                (true, true) => "both ways",
+                (true, false) => "we do",
+                (false, true) => "server does",
+                (false, false) => return None,
+            };
+            Some(format!("{} ({sides})", name(option)))
+        })
+        .collect()
 }

@@ -27,10 +27,11 @@ fn prints_the_value_in_use_for_each_key() {
         b"",
     );
     assert!(ctl.status.success(), "{}", ctl.stderr);
+    // RTS stays as the port had it (off): ctl opens without touching it.
     assert_eq!(
         ctl.stdout(),
         "baud=115200\nparity=even\ndata-bits=7\nstop-bits=2\nflow=rtscts\ndtr=off\n\
-         rts=on\nbreak=off\npurge=both\nbaud=115200\nparity=even\n"
+         rts=off\nbreak=off\npurge=both\nbaud=115200\nparity=even\n"
     );
 }
 

@@ -26,7 +26,12 @@ fn reports_the_loopback_in_json() {
     assert_eq!(report["url"], serve.url());
     assert_eq!(
         report["telnet_options"],
-        serde_json::json!(["COM-PORT-OPTION"])
+        serde_json::json!([
+            "BINARY (both ways)",
+            "ECHO (server does)",
+            "SUPPRESS-GO-AHEAD (both ways)",
+            "COM-PORT-OPTION (we do)"
+        ])
     );
     assert!(report["signature"]
         .as_str()
@@ -37,14 +42,12 @@ fn reports_the_loopback_in_json() {
     assert_eq!(report["parity"], "none");
     assert_eq!(report["stop_bits"], "1");
     assert_eq!(report["flow_control"], "none");
-    // Opened with DTR and RTS on; the loopback wires them to DSR, CD, CTS.
-    assert_eq!(report["dtr"], "on");
-    assert_eq!(report["rts"], "on");
+    // Probing changes nothing: DTR and RTS stay as the server left them
+    // (off), so the loopback's DSR, CD and CTS are off too.
+    assert_eq!(report["dtr"], "off");
+    assert_eq!(report["rts"], "off");
     assert_eq!(report["break"], "off");
-    assert_eq!(
-        report["modem_lines"],
-        serde_json::json!(["CD", "DSR", "CTS"])
-    );
+    assert_eq!(report["modem_lines"], serde_json::json!([]));
     assert_eq!(report["line_state"], "none reported");
     assert!(report["open_ms"].as_f64().unwrap() > 0.0);
     assert!(report["round_trip_ms"].as_f64().is_some());
@@ -57,10 +60,10 @@ fn prints_the_same_fields_as_text() {
     assert!(probe.status.success(), "{}", probe.stderr);
     let text = probe.stdout();
     for line in [
-        "telnet options  COM-PORT-OPTION",
+        "telnet options  BINARY (both ways) ECHO (server does)",
         "baud            9600",
         "parity          none",
-        "modem lines     CD DSR CTS",
+        "modem lines     none",
     ] {
         assert!(text.contains(line), "{line:?} in\n{text}");
     }
