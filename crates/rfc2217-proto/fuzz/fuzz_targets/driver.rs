@@ -394,8 +394,9 @@ impl Run {
             } else {
                 assert!(
                     received.consumed > 0,
-                    "no progress: handle_input took nothing of {} bytes ({:02x?}) with \
-                     events and transmit queue drained and {} bytes of room for data",
+                    "no progress: the {:?}'s handle_input took nothing of {} bytes ({:02x?}) \
+                     with events and transmit queue drained and {} bytes of room for data",
+                    self.role(),
                     wire.len(),
                     &wire[..wire.len().min(16)],
                     self.data.len()
