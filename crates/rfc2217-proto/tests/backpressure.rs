@@ -124,3 +124,30 @@ fn requests_keep_room_for_their_answers_whatever_follows_them() {
     }
     assert_eq!(answered, 8);
 }
+
+#[test]
+fn a_suspended_server_keeps_reading_however_often_com_port_comes_back() {
+    // COM-PORT switched off and on again and again while the client keeps
+    // the server suspended: the server must still read the RESUME.
+    let mut server = server(Config::server());
+    let mut input = vec![0xFF, 251, 44];
+    input.extend(com_port(&[8]));
+    for _ in 0..60 {
+        input.extend([0xFF, 252, 44, 0xFF, 251, 44]);
+    }
+    input.extend(com_port(&[9]));
+    input.extend(b"hi");
+    let mut data = [0u8; 64];
+    let mut got = Vec::new();
+    let mut rest = input.as_slice();
+    while !rest.is_empty() {
+        let step = server.handle_input(NOW, rest, &mut data);
+        assert!(step.consumed > 0 || step.data_len > 0, "the session stopped reading");
+        rest = &rest[step.consumed..];
+        got.extend_from_slice(&data[..step.data_len]);
+        while server.poll_event().is_some() {}
+        let _ = drain_transmit(&mut server);
+    }
+    assert_eq!(got, b"hi");
+    assert!(!server.is_suspended_by_peer());
+}

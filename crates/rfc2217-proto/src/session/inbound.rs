@@ -1,6 +1,6 @@
 //! What the session does with each token the decoder finds.
 
-use super::{ComPort, Role, Session, Text, Urgency, EVENT_CAPACITY, SIGNATURE_CAPACITY};
+use super::{ComPort, Role, Session, Text, EVENT_CAPACITY, SIGNATURE_CAPACITY};
 use crate::comport::{Command, CommandKind, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::{Token, SUBNEGOTIATION_CAPACITY};
 use crate::event::{Event, ReplyStatus, Unavailable, Violation};
@@ -61,8 +61,11 @@ impl Session {
                     // pyserial's client reads CTS/DSR/RI/CD only after a first
                     // notification, as ser2net and PortManager send one.
                     let lines = Command::NotifyModemState(self.modem_lines & self.modem_state_mask);
-                    // Within the room kept for answering this token.
-                    let _ = self.push_command(&lines, &[], Urgency::Held);
+                    // Held like any notification, and queued only if it
+                    // leaves the room kept for answers: while the peer has
+                    // suspended us, held bytes stay, and a peer toggling
+                    // COM-PORT could otherwise fill that room for good.
+                    let _ = self.initiate(&lines, &[]);
                 }
             }
             (ComPort::Unavailable, false, _) | (_, false, true) => {}
