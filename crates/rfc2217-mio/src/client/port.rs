@@ -218,10 +218,9 @@ impl RemotePort {
 
     // ----- B. inputs --------------------------------------------------------
 
-    /// Handles readiness of the port's socket (a `mio` event with its
-    /// token, whatever it says): completes the connect, sends what waits,
-    /// reads and decodes what arrived.
-    pub fn handle_event(&mut self, _event: &Event) {
+    /// Handles a `mio` event with the port's token: completes the connect,
+    /// sends what waits, reads and decodes what arrived.
+    pub fn handle_event(&mut self, event: &Event) {
         if self.link.is_connecting() {
             match self.link.poll_connect() {
                 Ok(true) => {}
@@ -229,8 +228,10 @@ impl RemotePort {
                 Err(error) => return self.fail(error),
             }
         }
-        // Writable: room for output may let held input be decoded too.
-        self.drive();
+        // Room to write may let held input go on; new input comes with its
+        // own readable event, so a writable one needs no read.
+        let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+        self.drive(readable);
     }
 
     /// Tells the port the time: fires request and negotiation timeouts
@@ -331,7 +332,7 @@ impl RemotePort {
     pub fn poll_event(&mut self) -> Option<PortEvent> {
         let event = self.events.pop_front()?;
         if self.events.len() + 1 == EVENT_CAPACITY {
-            self.drive(); // reading had stopped for want of room
+            self.drive(true); // reading had stopped for want of room
         }
         Some(event)
     }
@@ -425,7 +426,7 @@ impl Read for RemotePort {
             *slot = byte;
         }
         if was_full {
-            self.drive(); // reading had stopped for want of room
+            self.drive(true); // reading had stopped for want of room
         }
         Ok(n)
     }

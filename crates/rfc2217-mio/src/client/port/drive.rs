@@ -25,13 +25,13 @@ use crate::client::PortEvent;
 const READ_CHUNK: usize = 16 * 1024;
 
 impl RemotePort {
-    /// Decodes held input, sends, and reads the socket until it would
-    /// block or a buffer is full.
-    pub(super) fn drive(&mut self) {
+    /// Decodes held input and sends; with `read`, reads the socket until it
+    /// would block or a buffer is full.
+    pub(super) fn drive(&mut self, read: bool) {
         loop {
             self.decode_held();
             self.transmit();
-            if !self.read_socket() {
+            if !read || !self.read_socket() {
                 break;
             }
         }
