@@ -49,9 +49,18 @@ impl Link {
             address: address.to_owned(),
             source,
         };
-        let addresses: Vec<SocketAddr> = address.to_socket_addrs().map_err(failed)?.collect();
+        let addresses = address.to_socket_addrs().map_err(failed)?.collect();
+        Link::connect_to(address, addresses)
+    }
+
+    /// Starts connecting to the first of `addresses` (what `address`
+    /// resolved to) that takes a connect.
+    fn connect_to(address: &str, addresses: Vec<SocketAddr>) -> Result<Link, Error> {
         let mut rest = addresses.into_iter();
-        let stream = start(&mut rest).map_err(failed)?;
+        let stream = start(&mut rest).map_err(|source| Error::Connect {
+            address: address.to_owned(),
+            source,
+        })?;
         Ok(Link {
             address: address.to_owned(),
             stream,
@@ -205,4 +214,65 @@ fn start(addresses: &mut vec::IntoIter<SocketAddr>) -> io::Result<TcpStream> {
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use mio::{Events, Poll};
+
+    use super::*;
+
+    /// Polls until the connect under way ends.
+    fn finish(link: &mut Link, poll: &mut Poll) -> Result<(), Error> {
+        let mut events = Events::with_capacity(4);
+        for _ in 0..100 {
+            poll.poll(&mut events, Some(Duration::from_millis(50)))
+                .unwrap();
+            if !events.is_empty() && link.poll_connect()? {
+                return Ok(());
+            }
+            // A new attempt's socket is registered here.
+            link.sync(poll.registry(), Some(Interest::WRITABLE))
+                .unwrap();
+        }
+        panic!("the connect never ended");
+    }
+
+    fn refusing_address() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap() // closed when the listener drops
+    }
+
+    #[test]
+    fn a_refused_address_is_followed_by_the_next_one() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let listening = listener.local_addr().unwrap();
+        let addresses = vec![refusing_address(), listening];
+        let mut link = Link::connect_to("lab:2217", addresses).unwrap();
+        let mut poll = Poll::new().unwrap();
+        link.register(poll.registry(), Token(7), Some(Interest::WRITABLE))
+            .unwrap();
+        finish(&mut link, &mut poll).unwrap();
+        assert!(link.is_connected());
+        assert_eq!(link.stream().peer_addr().unwrap(), listening);
+        link.deregister(poll.registry()).unwrap();
+    }
+
+    #[test]
+    fn when_every_address_refuses_the_error_names_the_address() {
+        let addresses = vec![refusing_address(), refusing_address()];
+        let mut link = Link::connect_to("lab:2217", addresses).unwrap();
+        let mut poll = Poll::new().unwrap();
+        link.register(poll.registry(), Token(7), Some(Interest::WRITABLE))
+            .unwrap();
+        let error = finish(&mut link, &mut poll).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("cannot connect to lab:2217: "),
+            "{message}"
+        );
+        assert!(!link.is_connecting() && !link.is_connected());
+    }
 }

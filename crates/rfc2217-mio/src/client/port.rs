@@ -96,9 +96,10 @@ impl RemotePort {
     }
 
     pub(super) fn start(options: ClientOptions) -> Result<Self, Error> {
+        let config = options.session_config()?;
         let epoch = Instant::now();
         let link = Link::connect(&options.address)?;
-        let session = Session::new(options.session_config()?, proto::Instant::ZERO);
+        let session = Session::new(config, proto::Instant::ZERO);
         let mut port = RemotePort {
             name: options.name.clone(),
             answer_timeout: options.answer_timeout,
@@ -273,7 +274,9 @@ impl RemotePort {
     }
 
     /// Sets DTR and RTS together: both changes leave in one TCP segment
-    /// (boards that reset through DTR/RTS need them close together).
+    /// (boards that reset through DTR/RTS need them close together). On
+    /// `Err` the DTR change may have been queued (when only the second
+    /// request found the queue full); its answer comes as any other.
     pub fn set_dtr_rts(&mut self, dtr: bool, rts: bool) -> Result<[RequestId; 2], Error> {
         let dtr = self.queue(Command::SetControl(if dtr {
             Control::DtrOn
@@ -441,8 +444,8 @@ impl Write for RemotePort {
         if data.is_empty() {
             return Ok(0);
         }
-        self.usable()?;
         self.flush_outbound();
+        self.usable()?;
         let blocked = !self.is_open()
             || !self.session.is_ready_for_data()
             || self.outbound.len() >= OUTBOUND_CAPACITY;
