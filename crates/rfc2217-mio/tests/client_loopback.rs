@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use client_common::{loopback_server, random_bytes, url, Driver, PATIENCE};
 use mio::{Events, Interest, Poll, Token};
 use rfc2217_mio::{Error, OpenOptions, PortEvent, RemotePort};
-use rfc2217_proto::Command;
+use rfc2217_proto::{Command, Side, TelnetOption};
 
 #[test]
 fn opens_from_a_url_and_reports_the_settings_in_use() {
@@ -35,6 +35,24 @@ fn opens_from_a_url_and_reports_the_settings_in_use() {
     driver.write_all(b"AT\r\xff\x00", &mut echo);
     driver.read_to(&mut echo, 5);
     assert_eq!(echo, b"AT\r\xff\x00");
+}
+
+#[test]
+fn keep_settings_opens_without_touching_the_port() {
+    let server = loopback_server();
+    let options = OpenOptions::new(server.local_addr().to_string()).keep_settings();
+    let mut driver = Driver::open(options).unwrap();
+    // Nothing was set, so nothing is known until asked.
+    let state = driver.port.state();
+    assert_eq!((state.baud_rate, state.dtr, state.rts), (None, None, None));
+    assert!(driver
+        .port
+        .is_option_enabled(TelnetOption::Binary, Side::Local));
+    assert!(driver
+        .port
+        .is_option_enabled(TelnetOption::ComPort, Side::Local));
+    let in_use = driver.request(Command::SetBaudRate(0)).unwrap();
+    assert!(matches!(in_use, Command::SetBaudRate(rate) if rate != 0));
 }
 
 #[test]

@@ -51,6 +51,13 @@ impl OpenOptions {
         self
     }
 
+    /// Open without touching the port's line settings, DTR or RTS, to look
+    /// at it as it is (picocom's `--noinit`).
+    pub fn keep_settings(mut self) -> Self {
+        self.client.keep_settings = true;
+        self
+    }
+
     /// How long to wait for each answer from the server. It also bounds
     /// connecting and agreeing to COM-PORT-OPTION, together.
     pub fn answer_timeout(mut self, timeout: Duration) -> Self {

@@ -12,7 +12,8 @@ use mio::event::Event;
 use mio::{Interest, Registry, Token};
 use rfc2217_port::{describe, queue_request, ClientOptions, Error, PortState};
 use rfc2217_proto::{
-    self as proto, Command, Control, ModemState, Purge, RequestId, Session, TRANSMIT_QUEUE_CAPACITY,
+    self as proto, Command, Control, ModemState, Purge, RequestId, Session, Side, TelnetOption,
+    TRANSMIT_QUEUE_CAPACITY,
 };
 
 use super::link::Link;
@@ -44,6 +45,7 @@ const MIN_MODEM_POLL: Duration = Duration::from_millis(10);
 ///   [`is_closed`](Self::is_closed), [`state`](Self::state),
 ///   [`modem_state`](Self::modem_state),
 ///   [`server_signature`](Self::server_signature),
+///   [`is_option_enabled`](Self::is_option_enabled),
 ///   [`is_suspended_by_server`](Self::is_suspended_by_server),
 ///   [`bytes_to_read`](Self::bytes_to_read), [`bytes_to_write`](Self::bytes_to_write),
 ///   [`interest`](Self::interest).
@@ -160,6 +162,11 @@ impl RemotePort {
     /// The server's signature, once it has sent one.
     pub fn server_signature(&self) -> Option<&[u8]> {
         Some(self.session.peer_signature()).filter(|signature| !signature.is_empty())
+    }
+
+    /// Whether a side of a Telnet option was agreed with the server.
+    pub fn is_option_enabled(&self, option: TelnetOption, side: Side) -> bool {
+        self.session.is_option_enabled(option, side)
     }
 
     /// The server has suspended our sending (FLOWCONTROL-SUSPEND).
