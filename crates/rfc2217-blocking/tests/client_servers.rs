@@ -237,3 +237,51 @@ fn writes_wait_while_the_server_suspends_us_and_time_out() {
     drop(port);
     server.join().unwrap();
 }
+
+#[test]
+fn a_write_timeout_leaves_the_port_open_and_loses_nothing() {
+    let (received_tx, received_rx) = std::sync::mpsc::channel();
+    let (addr, server) = fake_server(move |stream| {
+        let mut stalled = false;
+        let received = run_session(stream, Config::server(), agree, |session, _| {
+            // Once open, stop reading for a while: TCP fills up.
+            if session.is_com_port_active() && !stalled {
+                stalled = true;
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        });
+        let _ = received_tx.send(received.data);
+    });
+    let mut port = OpenOptions::new(addr.to_string())
+        .answer_timeout(SHORT)
+        .write_timeout(Some(Duration::from_millis(100)))
+        .open()
+        .unwrap();
+    // Loopback TCP buffers grow to megabytes: send far more than they hold.
+    let data: Vec<u8> = (0..32 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let mut sent = 0;
+    let timed_out = loop {
+        match port.write(&data[sent..]) {
+            Ok(n) => sent += n,
+            Err(error) => break error,
+        }
+        assert!(
+            sent < data.len(),
+            "32 MiB went into a server that does not read"
+        );
+    };
+    assert_eq!(
+        timed_out.kind(),
+        std::io::ErrorKind::TimedOut,
+        "{timed_out}"
+    );
+    // Still open: the rest goes once the server reads again.
+    port.set_write_timeout(Some(Duration::from_secs(20)));
+    port.write_all(&data[sent..]).unwrap();
+    port.flush().unwrap();
+    drop(port);
+    server.join().unwrap();
+    let received = received_rx.recv().unwrap();
+    assert_eq!(received.len(), data.len());
+    assert!(received == data, "every byte exactly once, in order");
+}

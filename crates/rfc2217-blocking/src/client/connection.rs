@@ -212,8 +212,13 @@ impl Shared {
             Err(error) => return Err(self.fail(error)),
         }
         drop(writer);
-        // Commands the reader thread queued while we held the writer.
-        self.transmit(self.lock(), deadline)?;
+        // Commands the reader thread queued while we held the writer. The
+        // data is taken whatever happens here: reporting a timeout now
+        // would make the caller write it again.
+        match self.transmit(self.lock(), deadline) {
+            Err(Error::Io(error)) if is_timeout(&error) => {}
+            result => result?,
+        }
         Ok(encoded.consumed)
     }
 
@@ -256,7 +261,13 @@ impl Shared {
         let _ = self.control.shutdown(Shutdown::Both);
     }
 
+    /// Turns a socket error into the caller's error. A timeout only means
+    /// the socket could not take everything yet (what is left stays in
+    /// `unsent`); anything else ends the connection.
     fn fail(&self, error: io::Error) -> Error {
+        if is_timeout(&error) {
+            return Error::Io(error);
+        }
         let mut core = self.lock();
         let reason = error.to_string();
         core.closed.get_or_insert(reason);

@@ -59,7 +59,7 @@ pub fn run_session(
 ) -> Received {
     let mut session = Session::new(config, Instant::ZERO);
     let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
-    let mut input = [0u8; 4096];
+    let mut input = [0u8; 65536];
     let mut data = [0u8; 4096];
     let mut received = Received::default();
     stream
