@@ -41,10 +41,17 @@ impl SerialDevice {
     /// Opens the serial port at `path` (exclusively, 9600 8N1; the server
     /// applies its defaults next).
     pub fn open(path: &str) -> io::Result<Self> {
-        let port = serialport::new(path, 9600)
-            .timeout(Duration::from_millis(50))
-            .open()
-            .map_err(|error| io::Error::new(io_kind(&error), format!("{path}: {error}")))?;
+        let failed =
+            |error: serialport::Error| io::Error::new(io_kind(&error), format!("{path}: {error}"));
+        let builder = serialport::new(path, 9600).timeout(Duration::from_millis(50));
+        #[cfg(unix)]
+        let port: Box<dyn SerialPort> = {
+            let port = builder.open_native().map_err(failed)?;
+            set_nonblocking(&port)?;
+            Box::new(port)
+        };
+        #[cfg(not(unix))]
+        let port = builder.open().map_err(failed)?;
         Ok(SerialDevice::new(port))
     }
 
@@ -326,4 +333,20 @@ fn line(dtr: bool) -> &'static str {
     } else {
         "RTS"
     }
+}
+
+/// Makes reads and writes of `port` return instead of blocking. The crate
+/// waits in `poll` for at most its timeout first, then calls `write(2)`; on
+/// a blocking descriptor that call waits until every byte fits, however
+/// long a stalled device (a pty whose far end stops reading) takes, and the
+/// server would never see the stall. Handles made by `try_clone` share the
+/// flag.
+#[cfg(unix)]
+fn set_nonblocking(port: &serialport::TTYPort) -> io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    use std::os::fd::AsRawFd;
+    let fd = port.as_raw_fd();
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
 }
