@@ -106,7 +106,9 @@ fn requests_keep_room_for_their_answers_whatever_follows_them() {
     // Eight requests, then a flood of refused options: the refusals may not
     // take the room the application needs to answer the requests.
     let mut server = server(Config::server());
-    let mut input: Vec<u8> = (0..8u8).flat_map(|i| com_port(&[1, 0, 0, 0x25, i])).collect();
+    let mut input: Vec<u8> = (0..8u8)
+        .flat_map(|i| com_port(&[1, 0, 0, 0x25, i]))
+        .collect();
     input.extend((0..200).flat_map(|_| [0xFF, 253, 99]));
     let mut data = [0u8; 64];
     let mut rest = input.as_slice();
@@ -116,7 +118,9 @@ fn requests_keep_room_for_their_answers_whatever_follows_them() {
         rest = &rest[step.consumed..];
         while let Some(event) = server.poll_event() {
             if let Event::Request(request) = event {
-                server.respond(request).expect("room was kept for the answer");
+                server
+                    .respond(request)
+                    .expect("room was kept for the answer");
                 answered += 1;
             }
         }
@@ -142,7 +146,10 @@ fn a_suspended_server_keeps_reading_however_often_com_port_comes_back() {
     let mut rest = input.as_slice();
     while !rest.is_empty() {
         let step = server.handle_input(NOW, rest, &mut data);
-        assert!(step.consumed > 0 || step.data_len > 0, "the session stopped reading");
+        assert!(
+            step.consumed > 0 || step.data_len > 0,
+            "the session stopped reading"
+        );
         rest = &rest[step.consumed..];
         got.extend_from_slice(&data[..step.data_len]);
         while server.poll_event().is_some() {}

@@ -144,7 +144,10 @@ impl Session {
             // is kept from now on.
             _ => {
                 self.push_event(Event::Request(command));
-                self.owed_answers = self.owed_answers.saturating_add(1).min(EVENT_CAPACITY as u8);
+                self.owed_answers = self
+                    .owed_answers
+                    .saturating_add(1)
+                    .min(EVENT_CAPACITY as u8);
                 return;
             }
         };
