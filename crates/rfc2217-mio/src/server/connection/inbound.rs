@@ -5,7 +5,8 @@ use std::io;
 use std::time::Instant;
 
 use log::{debug, info};
-use rfc2217_proto::{Command, Event, Purge, TelnetCommand};
+use rfc2217_port::describe;
+use rfc2217_proto::{Command, DataSize, Event, Parity, Purge, StopSize, TelnetCommand};
 
 use super::{Connection, Ending, Scratch, BREAK_DURATION, BUDGET, OUT_LIMIT};
 use crate::server::device::PortDevice;
@@ -182,7 +183,11 @@ impl Connection {
         };
         let reply =
             result.map_err(|error| self.device_error(device, &format!("{request:?}"), &error))?;
-        debug!("{}: {request:?} -> {reply:?}", self.peer);
+        if changes_something(&request) {
+            info!("{}: {}, in use: {}", self.peer, describe(&request), describe(&reply));
+        } else {
+            debug!("{}: {}: {}", self.peer, describe(&request), describe(&reply));
+        }
         if matches!(request, Command::SetControl(_)) {
             // DTR and RTS may have moved the input lines: look at once.
             self.next_modem_poll = now;
@@ -203,5 +208,17 @@ impl Connection {
         device
             .write(data)
             .map_err(|error| self.device_error(device, "writing", &error))
+    }
+}
+
+/// A request that sets something (logged at info), not a query.
+fn changes_something(request: &Command) -> bool {
+    match *request {
+        Command::SetBaudRate(rate) => rate != 0,
+        Command::SetDataSize(size) => size != DataSize::Query,
+        Command::SetParity(parity) => parity != Parity::Query,
+        Command::SetStopSize(size) => size != StopSize::Query,
+        Command::SetControl(control) => !control.is_query(),
+        _ => true,
     }
 }
