@@ -35,11 +35,12 @@ impl Drop for ConfigFile {
 
 #[test]
 fn logs_clients_and_settings_and_exits_0_on_sigterm() {
-    let serve = Serve::start(&["-v", "--listen", "127.0.0.1:0"], 1);
+    // The default log level shows clients and every setting change.
+    let serve = Serve::start(&["--listen", "127.0.0.1:0"], 1);
     let ctl = run(&["ctl", serve.url(), "baud=19200"], b"");
     assert!(ctl.status.success(), "{}", ctl.stderr);
     serve.wait_for_log("connected; serving loop://");
-    serve.wait_for_log("SetBaudRate(19200) -> SetBaudRate(19200)");
+    serve.wait_for_log("SET-BAUDRATE 19200, in use: SET-BAUDRATE 19200");
     serve.wait_for_log("disconnected: the client closed the connection");
     assert!(serve.stop(Signal::TERM).success());
 }

@@ -184,9 +184,19 @@ impl Connection {
         let reply =
             result.map_err(|error| self.device_error(device, &format!("{request:?}"), &error))?;
         if changes_something(&request) {
-            info!("{}: {}, in use: {}", self.peer, describe(&request), describe(&reply));
+            info!(
+                "{}: {}, in use: {}",
+                self.peer,
+                describe(&request),
+                describe(&reply)
+            );
         } else {
-            debug!("{}: {}: {}", self.peer, describe(&request), describe(&reply));
+            debug!(
+                "{}: {}: {}",
+                self.peer,
+                describe(&request),
+                describe(&reply)
+            );
         }
         if matches!(request, Command::SetControl(_)) {
             // DTR and RTS may have moved the input lines: look at once.
