@@ -10,29 +10,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use client_common::{loopback_server, url};
+use client_common::{loopback_server, payload, url};
 use rfc2217_blocking::{
     open_port, Device, DeviceReader, Loopback, OpenOptions, PtyPair, Server, ServerConfig,
 };
 use rfc2217_port::Settings;
 use rfc2217_proto::{Command, Purge};
 use serialport::{DataBits, SerialPort};
-
-fn payload(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x % 3 == 0 {
-                0xFF
-            } else {
-                (x >> 32) as u8
-            }
-        })
-        .collect()
-}
 
 /// Reads exactly `len` bytes from `source`, giving up after 30 s.
 fn read_exactly(source: &mut dyn Read, len: usize) -> Vec<u8> {

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use client_common::{loopback_server, url};
+use client_common::{loopback_server, payload, url};
 use rfc2217_blocking::{OpenOptions, RemotePort};
 use rfc2217_proto::{Command, Control, Purge};
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
@@ -23,23 +23,6 @@ fn eventually(mut condition: impl FnMut() -> bool) -> bool {
         thread::sleep(Duration::from_millis(10));
     }
     false
-}
-
-/// 0xFF-rich pseudo-random bytes (a quarter of them 0xFF), reproducible.
-fn payload(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x % 4 == 0 {
-                0xFF
-            } else {
-                (x >> 24) as u8
-            }
-        })
-        .collect()
 }
 
 #[test]

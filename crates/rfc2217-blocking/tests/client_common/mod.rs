@@ -106,3 +106,20 @@ pub fn run_session(
 pub fn agree(session: &mut Session, request: Command) {
     session.respond(request).expect("room for the answer");
 }
+
+/// 0xFF-rich pseudo-random bytes (a quarter of them 0xFF), reproducible.
+pub fn payload(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x % 4 == 0 {
+                0xFF
+            } else {
+                (x >> 24) as u8
+            }
+        })
+        .collect()
+}
