@@ -7,6 +7,7 @@
 mod client;
 mod error;
 mod settings;
+mod signature;
 mod state;
 mod url;
 
@@ -17,5 +18,6 @@ pub use settings::{
     parity_from, parity_request, stop_bits_from, stop_bits_request, Settings, LINE_STATE_MASK,
     MODEM_STATE_MASK,
 };
+pub use signature::ServerSignature;
 pub use state::PortState;
 pub use url::{PortUrl, UrlError};

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rfc2217_blocking::{DeviceOpener, DeviceSpec, SecondClient};
-use rfc2217_port::Settings;
-use rfc2217_proto::SIGNATURE_CAPACITY;
+use rfc2217_port::{ServerSignature, Settings};
 
 /// Where a port's device comes from.
 #[derive(Clone)]
@@ -35,7 +34,7 @@ impl DeviceSource {
 #[derive(Clone)]
 pub struct PortConfig {
     pub(crate) device: DeviceSource,
-    pub(crate) signature: Option<Vec<u8>>,
+    pub(crate) signature: ServerSignature,
     pub(crate) defaults: Settings,
     pub(crate) second_client: SecondClient,
     pub(crate) modem_poll_interval: Duration,
@@ -53,7 +52,7 @@ impl fmt::Debug for PortConfig {
             .field("device", &self.device.describe())
             .field(
                 "signature",
-                &self.signature.as_deref().map(String::from_utf8_lossy),
+                &self.signature.text().map(String::from_utf8_lossy),
             )
             .field("defaults", &self.defaults)
             .field("second_client", &self.second_client)
@@ -94,7 +93,7 @@ impl PortConfig {
     fn with_source(device: DeviceSource) -> Self {
         PortConfig {
             device,
-            signature: None,
+            signature: ServerSignature::default(),
             defaults: Settings::default(),
             second_client: SecondClient::Refuse,
             modem_poll_interval: Duration::from_millis(50),
@@ -106,10 +105,7 @@ impl PortConfig {
     /// The SIGNATURE the port answers with: 1 to 64 bytes, as the core's
     /// [`Config::with_signature`](rfc2217_proto::Config::with_signature).
     pub fn with_signature(mut self, signature: &[u8]) -> Result<Self, rfc2217_proto::Error> {
-        if signature.is_empty() || signature.len() > SIGNATURE_CAPACITY {
-            return Err(rfc2217_proto::Error::InvalidSignature);
-        }
-        self.signature = Some(signature.to_vec());
+        self.signature = ServerSignature::configured(signature)?;
         Ok(self)
     }
 
@@ -184,18 +180,14 @@ impl PortConfig {
     /// The signature sent for a device named `device`: the configured one,
     /// or the crate's name and version and the device name, cut to fit.
     pub(crate) fn signature_for(&self, device: &str) -> Vec<u8> {
-        if let Some(signature) = &self.signature {
-            return signature.clone();
-        }
-        let mut text = format!("{SIGNATURE_PREFIX} {device}").into_bytes();
-        text.truncate(SIGNATURE_CAPACITY);
-        text
+        self.signature.for_device(SIGNATURE_PREFIX, device)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rfc2217_proto::SIGNATURE_CAPACITY;
 
     #[test]
     fn signatures_must_fit_and_the_default_names_the_device() {
