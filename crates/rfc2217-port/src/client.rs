@@ -102,17 +102,12 @@ impl ClientOptions {
 
     /// Everything a client sends at open, in one batch so that opening costs
     /// one round trip: the settings, DTR, RTS (unless the settings are
-    /// kept), the masks, and a request for the server's signature (not
+    /// kept), the line state mask, and a request for the server's signature (not
     /// awaited).
     pub fn opening_requests(&self) -> Vec<Command> {
         let mut requests = opening_requests(&self.settings, self.dtr, self.rts);
         if self.keep_settings {
-            requests.retain(|request| {
-                matches!(
-                    request,
-                    Command::SetLineStateMask(_) | Command::SetModemStateMask(_)
-                )
-            });
+            requests.retain(|request| matches!(request, Command::SetLineStateMask(_)));
         }
         requests.push(Command::Signature);
         requests

@@ -16,7 +16,6 @@ pub use error::{describe, Error};
 pub use settings::{
     data_bits_from, data_bits_request, flow_control_from, flow_control_request, opening_requests,
     parity_from, parity_request, stop_bits_from, stop_bits_request, Settings, LINE_STATE_MASK,
-    MODEM_STATE_MASK,
 };
 pub use signature::ServerSignature;
 pub use state::PortState;

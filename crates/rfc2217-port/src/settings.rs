@@ -1,7 +1,7 @@
 //! Serial settings in the `serialport` crate's types, as RFC 2217 commands
 //! and back.
 
-use rfc2217_proto::{self as proto, Command, Control, DataSize, LineState, ModemState, StopSize};
+use rfc2217_proto::{self as proto, Command, Control, DataSize, LineState, StopSize};
 use serialport::{DataBits, FlowControl, Parity, StopBits};
 
 /// The line settings a client asks for when it opens a port.
@@ -53,18 +53,19 @@ pub const LINE_STATE_MASK: LineState = LineState(
         | LineState::OVERRUN_ERROR.0,
 );
 
-/// Every modem line and every change bit.
-pub const MODEM_STATE_MASK: ModemState = ModemState::ALL;
-
-/// The whole opening batch: the settings, DTR and RTS, and both masks. It
-/// goes out at once, so opening costs one round trip.
+/// The whole opening batch: the settings, DTR and RTS, and the line state
+/// mask. It goes out at once, so opening costs one round trip.
+///
+/// There is no SET-MODEMSTATE-MASK: RFC 2217's initial mask, 255, already
+/// reports every line and change, and sending 255 costs a byte on the
+/// serial line with sredird, which does not undo the IAC doubling of
+/// `ff ff` and passes the `f0` of the closing `IAC SE` to the device.
 pub fn opening_requests(settings: &Settings, dtr: bool, rts: bool) -> Vec<Command> {
     let mut requests = settings.requests().to_vec();
     requests.extend([
         Command::SetControl(if dtr { Control::DtrOn } else { Control::DtrOff }),
         Command::SetControl(if rts { Control::RtsOn } else { Control::RtsOff }),
         Command::SetLineStateMask(LINE_STATE_MASK),
-        Command::SetModemStateMask(MODEM_STATE_MASK),
     ]);
     requests
 }
@@ -195,11 +196,16 @@ mod tests {
     }
 
     #[test]
-    fn the_opening_batch_holds_settings_lines_and_masks() {
+    fn the_opening_batch_holds_settings_lines_and_the_line_state_mask() {
         let requests = opening_requests(&Settings::default(), true, false);
-        assert_eq!(requests.len(), 9);
+        assert_eq!(requests.len(), 8);
         assert_eq!(requests[0], Command::SetBaudRate(9600));
         assert!(requests.contains(&Command::SetControl(Control::DtrOn)));
         assert!(requests.contains(&Command::SetControl(Control::RtsOff)));
+        assert!(requests.contains(&Command::SetLineStateMask(LINE_STATE_MASK)));
+        // The initial modem state mask (255) is what we want: not sent.
+        assert!(!requests
+            .iter()
+            .any(|request| matches!(request, Command::SetModemStateMask(_))));
     }
 }
