@@ -8,6 +8,8 @@
 //!   `cargo install cargo-fuzz`.
 //! * `help`: prints the usage.
 
+mod conformance;
+
 use std::env;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,11 @@ enum Task {
         /// Passed on to libFuzzer.
         flags: Vec<String>,
     },
+    Record {
+        peer: String,
+        scenario: String,
+    },
+    Conformance,
 }
 
 /// A command line that could not be understood.
@@ -55,6 +62,7 @@ enum UsageError {
     UnknownFlag { command: &'static str, flag: String },
     MissingValue(&'static str),
     BadValue { flag: &'static str, value: String },
+    Arguments(&'static str),
 }
 
 impl fmt::Display for UsageError {
@@ -66,6 +74,7 @@ impl fmt::Display for UsageError {
                 write!(f, "unknown argument `{flag}` for `{command}`")
             }
             UsageError::MissingValue(flag) => write!(f, "`{flag}` needs a value"),
+            UsageError::Arguments(usage) => write!(f, "usage: cargo xtask {usage}"),
             UsageError::BadValue { flag, value } => {
                 write!(
                     f,
@@ -89,6 +98,20 @@ fn parse(args: &[String]) -> Result<Task, UsageError> {
             }),
         },
         "fuzz" => parse_fuzz(rest),
+        "record" => match rest {
+            [peer, scenario] => Ok(Task::Record {
+                peer: peer.clone(),
+                scenario: scenario.clone(),
+            }),
+            _ => Err(UsageError::Arguments("record PEER SCENARIO")),
+        },
+        "conformance" => match rest.first() {
+            None => Ok(Task::Conformance),
+            Some(flag) => Err(UsageError::UnknownFlag {
+                command: "conformance",
+                flag: flag.clone(),
+            }),
+        },
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
 }
@@ -133,7 +156,7 @@ fn parse_fuzz(mut args: &[String]) -> Result<Task, UsageError> {
 }
 
 /// The workspace root: xtask lives one level below it.
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
         .parent()
@@ -188,6 +211,16 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Task::Fuzz { seconds, flags }) => fuzz(seconds, &flags),
+        Ok(Task::Record { peer, scenario }) => {
+            match conformance::record_command(&peer, &scenario) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("xtask: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Ok(Task::Conformance) => conformance::conformance_command(),
         Err(error) => {
             eprintln!("xtask: {error}\n\n{USAGE}");
             ExitCode::from(2)
