@@ -6,6 +6,12 @@
 //!   of `rfc2217-proto` for N seconds (default 600) on its committed corpus,
 //!   passing FLAGS on to libFuzzer. Needs the nightly toolchain and
 //!   `cargo install cargo-fuzz`.
+//! * `record PEER SCENARIO`: plays a conformance scenario against a live
+//!   peer (ser2net, sredird, pyserial; `all` for either) and writes its
+//!   capture to `conformance/captures/`.
+//! * `conformance`: replays every capture, runs the live pairings, checks
+//!   both against `conformance/expectations.txt` and writes
+//!   `docs/conformance.md`.
 //! * `help`: prints the usage.
 
 mod conformance;
@@ -35,6 +41,19 @@ Commands:
                       go to libFuzzer (e.g. -- -fork=1 -ignore_crashes=1).
                       Needs the nightly toolchain and cargo-fuzz
                       (`cargo install cargo-fuzz`).
+  record PEER SCENARIO
+                      Play SCENARIO against the live PEER (ser2net, sredird
+                      or pyserial; `all` for either) and write
+                      conformance/captures/PEER-SCENARIO.cap, replaying it
+                      at once. Scenarios: open, settings, control, break,
+                      purge, masks, modem, signature, data, refuse, silent,
+                      bad-input.
+  conformance         Replay every capture, run our clients against the live
+                      servers and pyserial's client against ours, check it
+                      all against conformance/expectations.txt and write
+                      docs/conformance.md. Needs the peers installed
+                      (conformance/install-peers.sh, as root); under CI=true
+                      a missing peer fails, elsewhere it is skipped.
   help                Print this message.
 ";
 
@@ -254,6 +273,18 @@ mod tests {
     }
 
     #[test]
+    fn record_takes_a_peer_and_a_scenario() {
+        assert_eq!(
+            parse(&args("record sredird all")),
+            Ok(Task::Record {
+                peer: "sredird".into(),
+                scenario: "all".into()
+            })
+        );
+        assert_eq!(parse(&args("conformance")), Ok(Task::Conformance));
+    }
+
+    #[test]
     fn bad_command_lines_are_errors() {
         assert_eq!(parse(&[]), Err(UsageError::NoCommand));
         assert_eq!(
@@ -281,6 +312,8 @@ mod tests {
             );
         }
         assert!(parse(&args("help me")).is_err());
+        assert!(parse(&args("record ser2net")).is_err());
+        assert!(parse(&args("conformance --fast")).is_err());
         assert_eq!(parse(&args("help")), Ok(Task::Help));
     }
 }
