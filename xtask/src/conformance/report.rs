@@ -195,7 +195,8 @@ fn cell_text(notes: &mut Notes, judged: &Judged) -> String {
 /// How we handle each kind of quirk; `None` for an observation that is
 /// just a note (a signature, a transfer rate).
 fn handling(observation: &str) -> Option<&'static str> {
-    const RULES: [(&str, &str); 13] = [
+    const RULES: [(&str, &str); 14] = [
+        ("ignores the modem-state poll", "poll_modem waits its answer timeout, then returns the state cached since the last notification, without an error"),
         ("(tolerated)", "accepted as an answer (`ReplyStatus::Tolerated`, lenient SET-CONTROL policy)"),
         ("lenient answer", "accepted as an answer (`ReplyStatus::Tolerated`, lenient SET-CONTROL policy)"),
         ("(not awaited)", "masks are not awaited: the answer comes as `ReplyStatus::Unsolicited` and changes nothing"),
