@@ -31,6 +31,11 @@ use std::fmt::Write as _;
 /// Hex bytes per line.
 const BYTES_PER_LINE: usize = 24;
 
+/// Part of the note a recording makes when the peer hung up.
+pub(crate) const PEER_CLOSED: &str = "the peer closed the connection";
+/// The start of the note that says the client got all the device's data.
+pub(crate) const CLIENT_GOT_ALL: &str = "ok: the client got all";
+
 /// What one line records.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Record {
@@ -172,6 +177,13 @@ impl Capture {
             version: version.to_owned(),
             lines,
         })
+    }
+
+    /// Some `note` line contains `text`.
+    pub(crate) fn has_note(&self, text: &str) -> bool {
+        self.lines
+            .iter()
+            .any(|line| matches!(&line.record, Record::Note(note) if note.contains(text)))
     }
 
     /// All bytes of one direction, in order.

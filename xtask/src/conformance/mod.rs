@@ -54,9 +54,12 @@ pub(crate) fn record_command(peer: &str, scenario: &str) -> Result<(), String> {
             let capture = record::record(&mut running, scenario)?;
             drop(running);
             let path = captures_dir().join(Capture::file_name(&capture.peer, &capture.scenario));
-            fs::write(&path, capture.to_text())
+            let text = capture.to_text();
+            fs::write(&path, &text)
                 .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-            let cell = replay::replay(&Capture::parse(&capture.to_text())?);
+            // Replayed as the file has it, so a capture the replay cannot
+            // follow is caught when it is made.
+            let cell = replay::replay(&Capture::parse(&text)?);
             let problems = record::problems(&capture);
             eprintln!(
                 "xtask: recorded {} ({} lines); replay: {}{}",

@@ -224,15 +224,14 @@ impl Player {
 /// `data` with every 0xFF doubled, as a Telnet client without a session
 /// sends it.
 fn escape_iac(data: &[u8]) -> Vec<u8> {
-    data.iter()
-        .flat_map(|&byte| {
-            if byte == 0xff {
-                vec![0xff, 0xff]
-            } else {
-                vec![byte]
-            }
-        })
-        .collect()
+    let mut escaped = Vec::with_capacity(data.len() + data.len() / 8);
+    for &byte in data {
+        escaped.push(byte);
+        if byte == 0xff {
+            escaped.push(byte);
+        }
+    }
+    escaped
 }
 
 #[cfg(test)]

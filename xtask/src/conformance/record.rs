@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rfc2217_proto as proto;
 
-use super::capture::{Capture, Line, Record};
+use super::capture::{Capture, Line, Record, CLIENT_GOT_ALL, PEER_CLOSED};
 use super::device;
 use super::peers::RunningServer;
 use super::player::{Outgoing, Player, REQUEST_TIMEOUT};
@@ -43,9 +43,7 @@ pub(crate) fn record(server: &mut RunningServer, scenario: &Scenario) -> Result<
     proxy.flush(&mut player);
     for (index, step) in scenario.steps.iter().enumerate() {
         if proxy.closed {
-            proxy.note(format!(
-                "steps {index} and later not run: the peer closed the connection"
-            ));
+            proxy.note(format!("steps {index} and later not run: {PEER_CLOSED}"));
             break;
         }
         let device_end = server
@@ -104,23 +102,11 @@ pub(crate) fn record(server: &mut RunningServer, scenario: &Scenario) -> Result<
         }
     }
     // The client's view of data from the device, checked as a whole.
-    let expected: Vec<u8> = scenario
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::FromDevice(data) => Some(data.as_slice()),
-            _ => None,
-        })
-        .flatten()
-        .copied()
-        .collect();
+    let expected = scenario.data_from_device();
     if !expected.is_empty() {
         proxy.note(
             match device::compare("device to client", &expected, &player.data) {
-                Ok(()) => format!(
-                    "ok: the client got all {} bytes from the device",
-                    expected.len()
-                ),
+                Ok(()) => format!("{CLIENT_GOT_ALL} {} bytes from the device", expected.len()),
                 Err(text) => format!("FAILED: {text}"),
             },
         );
@@ -205,16 +191,18 @@ impl Proxy {
         }
         self.logged_events = player.events().len();
         for outgoing in player.take_outgoing() {
-            let (bytes, record) = match outgoing {
-                Outgoing::Session(bytes) => (bytes.clone(), Record::Sent(bytes)),
-                Outgoing::Raw(bytes) => (bytes.clone(), Record::SentRaw(bytes)),
-            };
-            self.log(now, record);
-            if !self.closed {
-                if let Err(error) = self.stream.write_all(&bytes) {
-                    self.note(format!("write failed: {error}"));
-                    self.closed = true;
-                }
+            let (Outgoing::Session(bytes) | Outgoing::Raw(bytes)) = &outgoing;
+            let written = (!self.closed).then(|| self.stream.write_all(bytes));
+            self.log(
+                now,
+                match outgoing {
+                    Outgoing::Session(bytes) => Record::Sent(bytes),
+                    Outgoing::Raw(bytes) => Record::SentRaw(bytes),
+                },
+            );
+            if let Some(Err(error)) = written {
+                self.note(format!("write failed: {error}"));
+                self.closed = true;
             }
         }
     }
@@ -256,7 +244,7 @@ impl Proxy {
         let mut buffer = [0; 16 * 1024];
         let got_input = match self.stream.read(&mut buffer) {
             Ok(0) => {
-                self.note("the peer closed the connection".into());
+                self.note(PEER_CLOSED.into());
                 self.closed = true;
                 false
             }

@@ -14,7 +14,7 @@ use rfc2217_proto::{
     Unavailable,
 };
 
-use super::capture::{Capture, Record};
+use super::capture::{Capture, Record, CLIENT_GOT_ALL, PEER_CLOSED};
 use super::player::Player;
 use super::scenario::{self, Scenario, Step};
 use super::verdict::{Cell, Outcome, Part};
@@ -94,9 +94,7 @@ fn replay_client(capture: &Capture, scenario: &Scenario) -> ClientReplay {
     }
     let sent: Vec<u8> = sent.concat();
     let observations = observations(capture, &player);
-    let closed = capture.lines.iter().any(
-        |line| matches!(&line.record, Record::Note(text) if text.contains("closed the connection")),
-    );
+    let closed = capture.has_note(PEER_CLOSED);
     let result = step_error.map_or(Ok(()), Err).and_then(|()| {
         if next_step < scenario.steps.len() && !closed {
             return Err(format!(
@@ -124,14 +122,8 @@ fn replay_client(capture: &Capture, scenario: &Scenario) -> ClientReplay {
         if !player.is_answered() && !closed {
             return Err("a request got neither an answer nor a timeout".into());
         }
-        let delivered_all = capture.lines.iter().any(|line| {
-            matches!(&line.record, Record::Note(text) if text.starts_with("ok: the client got all"))
-        });
-        if delivered_all {
-            let expected = step_data(scenario, |step| match step {
-                Step::FromDevice(data) => Some(data),
-                _ => None,
-            });
+        if capture.has_note(CLIENT_GOT_ALL) {
+            let expected = scenario.data_from_device();
             super::device::compare("data from the device", &expected, &player.data)?;
         }
         Ok(())
@@ -172,14 +164,9 @@ fn replay_server(capture: &Capture, scenario: &Scenario) -> Result<(), String> {
             while session.poll_transmit(&mut discard) > 0 {}
         }
     }
-    let closed = capture.lines.iter().any(
-        |line| matches!(&line.record, Record::Note(text) if text.contains("closed the connection")),
-    );
+    let closed = capture.has_note(PEER_CLOSED);
     if !closed {
-        let expected = step_data(scenario, |step| match step {
-            Step::ToDevice(data) => Some(data),
-            _ => None,
-        });
+        let expected = scenario.data_to_device();
         super::device::compare("data from the client", &expected, &data)?;
     }
     let refused = scenario.steps.iter().any(|step| {
@@ -209,16 +196,6 @@ fn answer(request: Command) -> Command {
         }
         other => other,
     }
-}
-
-fn step_data(scenario: &Scenario, pick: fn(&Step) -> Option<&Vec<u8>>) -> Vec<u8> {
-    scenario
-        .steps
-        .iter()
-        .filter_map(pick)
-        .flatten()
-        .copied()
-        .collect()
 }
 
 fn first_difference(a: &[String], b: &[String]) -> Option<usize> {
@@ -284,7 +261,7 @@ fn observations(capture: &Capture, player: &Player) -> Vec<String> {
         if let Record::Note(text) = &line.record {
             if let Some(problem) = text.strip_prefix("FAILED: ") {
                 seen.insert(format!("live: {problem}"));
-            } else if text.contains("closed the connection") {
+            } else if text.contains(PEER_CLOSED) {
                 seen.insert(format!("live: {text}"));
             }
         }

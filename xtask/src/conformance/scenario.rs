@@ -81,6 +81,33 @@ pub(crate) struct Scenario {
     pub(crate) steps: Vec<Step>,
 }
 
+impl Scenario {
+    /// All the data its client sends to the device, in order.
+    pub(crate) fn data_to_device(&self) -> Vec<u8> {
+        self.data(|step| match step {
+            Step::ToDevice(data) => Some(data),
+            _ => None,
+        })
+    }
+
+    /// All the data the device sends to its client, in order.
+    pub(crate) fn data_from_device(&self) -> Vec<u8> {
+        self.data(|step| match step {
+            Step::FromDevice(data) => Some(data),
+            _ => None,
+        })
+    }
+
+    fn data(&self, pick: fn(&Step) -> Option<&Vec<u8>>) -> Vec<u8> {
+        self.steps
+            .iter()
+            .filter_map(pick)
+            .flatten()
+            .copied()
+            .collect()
+    }
+}
+
 /// Every scenario, in report order.
 pub(crate) fn all() -> Vec<Scenario> {
     NAMES.iter().filter_map(|name| by_name(name)).collect()
