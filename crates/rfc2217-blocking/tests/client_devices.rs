@@ -58,7 +58,7 @@ fn a_pty_pair_carries_a_mebibyte_each_way_byte_exact() {
     let error = port.set_data_bits(DataBits::Seven).unwrap_err();
     assert_eq!(
         error.description,
-        "server rejected SET-DATASIZE Seven: it uses Eight"
+        "server rejected SET-DATASIZE 7 (in use: SET-DATASIZE 8)"
     );
 
     pty.far_end.set_timeout(Duration::from_millis(200)).unwrap();

@@ -104,7 +104,7 @@ fn a_rejected_setting_names_the_value_in_use() {
     let error = port.set_data_bits(serialport::DataBits::Seven).unwrap_err();
     assert_eq!(
         error.description,
-        "server rejected SET-DATASIZE Seven: it uses Eight"
+        "server rejected SET-DATASIZE 7 (in use: SET-DATASIZE 8)"
     );
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rfc2217_blocking::{Device, DeviceReader, Loopback, ServerConfig};
 use rfc2217_port::Settings;
-use rfc2217_proto::{Command, Event, LineState, ModemState, Purge};
+use rfc2217_proto::{ClientEvent, Command, LineState, ModemState, Purge};
 use server_common::{random_bytes, start, TestClient};
 
 /// A gate the test opens and shuts.
@@ -106,7 +106,7 @@ fn a_device_that_stops_taking_data_suspends_the_client_until_it_drains() {
     let mut rest = &payload[..];
     let mut out = vec![0u8; 16 * 1024];
     client.wait_until("the server to suspend us", |c| {
-        if c.events.contains(&Event::Suspended) {
+        if c.events.contains(&ClientEvent::Suspended) {
             return true;
         }
         let take = rest.len().min(1024);
@@ -119,7 +119,7 @@ fn a_device_that_stops_taking_data_suspends_the_client_until_it_drains() {
     assert!(loopback.buffered() > 0);
     // Once the device drains, the server resumes us and nothing is lost.
     gate.set_open(true);
-    client.take_event("the server to resume us", |e| *e == Event::Resumed);
+    client.take_event("the server to resume us", |e| *e == ClientEvent::Resumed);
     client.send(rest);
     let echo = client.take_data(payload.len());
     assert!(echo == payload, "the echo differs");

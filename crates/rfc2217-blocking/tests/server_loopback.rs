@@ -7,7 +7,7 @@ mod server_common;
 use rfc2217_blocking::ServerConfig;
 use rfc2217_port::{opening_requests, Settings, LINE_STATE_MASK};
 use rfc2217_proto::{
-    Command, Control, ControlGroup, DataSize, Event, LineState, ModemState, Parity, Purge,
+    ClientEvent, Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
     ReplyStatus, StopSize, TelnetCommand,
 };
 use serialport::{DataBits, FlowControl, StopBits};
@@ -34,7 +34,11 @@ fn the_opening_batch_is_answered_in_one_go() {
     for request in &requests {
         ids.push((*request, client.session.request(now, *request).unwrap()));
     }
-    let signature = client.session.request_signature(now).unwrap();
+    let signature = client
+        .session
+        .request(now, Command::Signature)
+        .unwrap()
+        .expect("the signature is awaited");
     client.transmit();
     for (request, id) in ids {
         if matches!(
@@ -43,16 +47,19 @@ fn the_opening_batch_is_answered_in_one_go() {
         ) {
             // Masks are not awaited by default; their answers come as
             // unsolicited replies.
+            assert_eq!(id, None, "{request} is not awaited");
             client.take_event(
                 "the mask's answer",
-                |e| matches!(e, Event::Reply { id: None, reply, .. } if *reply == request),
+                |e| matches!(e, ClientEvent::Reply { id: None, reply, .. } if *reply == request),
             );
         } else {
+            let id = id.unwrap_or_else(|| panic!("{request} is awaited"));
             assert_eq!(client.reply(id), request);
         }
     }
-    assert_eq!(client.reply(signature), Command::Signature);
-    assert_eq!(client.session.peer_signature(), b"bench port 7");
+    let text = client.signature(signature);
+    assert_eq!(text.as_bytes(), b"bench port 7");
+    assert!(!text.is_truncated());
 }
 
 #[test]
@@ -130,33 +137,35 @@ fn modem_lines_follow_the_loopback_wiring_under_the_mask() {
     let mut client = TestClient::ready(server.local_addr());
     // The first notification, when COM-PORT became active: all lines off.
     client.take_event("the first notification", |e| {
-        *e == Event::ModemState(ModemState::EMPTY)
+        *e == ClientEvent::ModemState(ModemState::EMPTY)
     });
     client.ask(Command::SetControl(Control::RtsOn));
     let cts = ModemState::CTS | ModemState::CTS_CHANGED;
-    client.take_event("CTS up", |e| *e == Event::ModemState(cts));
+    client.take_event("CTS up", |e| *e == ClientEvent::ModemState(cts));
     client.ask(Command::SetControl(Control::DtrOn));
     let dsr_cd = ModemState::CTS
         | ModemState::DSR
         | ModemState::CD
         | ModemState::DSR_CHANGED
         | ModemState::CD_CHANGED;
-    client.take_event("DSR and CD up", |e| *e == Event::ModemState(dsr_cd));
+    client.take_event("DSR and CD up", |e| *e == ClientEvent::ModemState(dsr_cd));
 
     // Only CTS under the mask: dropping DTR is not reported, dropping RTS
     // is, with nothing but CTS's bits.
     let mask = ModemState::CTS | ModemState::CTS_CHANGED;
-    client.request(Command::SetModemStateMask(mask));
+    client.send_request(Command::SetModemStateMask(mask));
     client.ask(Command::SetControl(Control::DtrOff));
     client.ask(Command::SetControl(Control::RtsOff));
     client.wait_until("a notification", |c| {
-        c.events.iter().any(|e| matches!(e, Event::ModemState(_)))
+        c.events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::ModemState(_)))
     });
     let notifications: Vec<_> = client
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::ModemState(state) => Some(*state),
+            ClientEvent::ModemState(state) => Some(*state),
             _ => None,
         })
         .collect();
@@ -166,7 +175,7 @@ fn modem_lines_follow_the_loopback_wiring_under_the_mask() {
     client.session.query_modem_state().unwrap();
     client.transmit();
     client.take_event("the poll's answer", |e| {
-        *e == Event::ModemState(ModemState::EMPTY)
+        *e == ClientEvent::ModemState(ModemState::EMPTY)
     });
 }
 
@@ -231,21 +240,21 @@ fn a_suspended_server_holds_data_and_resumes_without_loss() {
 fn a_client_break_is_a_break_on_the_device() {
     let server = start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
-    client.request(Command::SetLineStateMask(LINE_STATE_MASK));
+    client.send_request(Command::SetLineStateMask(LINE_STATE_MASK));
     client
         .session
         .send_telnet_command(TelnetCommand::Break)
         .unwrap();
     client.transmit();
     client.take_event("break detected", |e| {
-        *e == Event::LineState(LineState::BREAK_DETECT)
+        *e == ClientEvent::LineState(LineState::BREAK_DETECT)
     });
     assert_eq!(
         client.ask(Command::SetControl(Control::BreakOn)),
         Command::SetControl(Control::BreakOn)
     );
     client.take_event("break detected again", |e| {
-        *e == Event::LineState(LineState::BREAK_DETECT)
+        *e == ClientEvent::LineState(LineState::BREAK_DETECT)
     });
     assert_eq!(
         client.ask(Command::SetControl(Control::BreakOff)),
@@ -276,9 +285,9 @@ fn a_mebibyte_of_iac_rich_data_echoes_byte_exact() {
     // Nothing was rejected along the way.
     assert!(!client.events.iter().any(|e| matches!(
         e,
-        Event::Reply {
+        ClientEvent::Reply {
             status: ReplyStatus::Rejected,
             ..
-        } | Event::PeerViolation(_)
+        } | ClientEvent::PeerViolation(_)
     )));
 }

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::thread;
 
 use rfc2217_blocking::{PtyPair, ServerConfig};
-use rfc2217_proto::{Command, Control, DataSize, Event, ModemState, Parity, StopSize};
+use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState, Parity, StopSize};
 use serialport::SerialPort;
 use server_common::{random_bytes, start, TestClient, PATIENCE};
 
@@ -87,5 +87,5 @@ fn settings_are_answered_with_what_the_pty_uses() {
     assert!(client
         .events
         .iter()
-        .all(|e| !matches!(e, Event::ModemState(s) if *s != ModemState::EMPTY)));
+        .all(|e| !matches!(e, ClientEvent::ModemState(s) if *s != ModemState::EMPTY)));
 }

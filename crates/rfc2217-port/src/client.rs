@@ -1,12 +1,11 @@
 //! What every client does the same way, whatever moves its bytes: the
 //! options a port is opened with, the session and opening batch they make,
-//! which requests are awaited, and how a request's end becomes a result.
+//! and how a request's end becomes a result.
 
 use std::time::Duration;
 
 use rfc2217_proto::{
-    self as proto, AckPolicy, Command, CommandKind, Config, ReplyStatus, RequestId, Session,
-    SIGNATURE_CAPACITY,
+    AckPolicy, Client, Command, CommandKind, Config, ReplyStatus, SIGNATURE_CAPACITY,
 };
 
 use crate::{opening_requests, Error, PortUrl, Settings};
@@ -85,7 +84,7 @@ impl ClientOptions {
     /// The client session's configuration: the answer timeout for requests
     /// and negotiation, the signature not awaited (some servers, pyserial's
     /// among them, never answer it), SET-CONTROL not awaited if so asked.
-    pub fn session_config(&self) -> Result<Config, Error> {
+    pub fn session_config(&self) -> Result<Config<Client>, Error> {
         let mut config = Config::client()
             .with_request_timeout(self.answer_timeout)
             .with_negotiation_timeout(self.answer_timeout)
@@ -112,32 +111,6 @@ impl ClientOptions {
         requests.push(Command::Signature);
         requests
     }
-}
-
-/// A request queued in a client session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Queued {
-    /// Its id, as the session's events name it.
-    pub id: RequestId,
-    /// The session waits for its answer (its kind's ack policy is not
-    /// [`AckPolicy::None`]); otherwise it is done once sent.
-    pub awaited: bool,
-}
-
-/// Queues `request` in a client `session` and tells whether its answer is
-/// awaited. The session's ack policies decide; asking it, rather than
-/// keeping a second copy of the policies, keeps the two from disagreeing.
-pub fn queue_request(
-    session: &mut Session,
-    now: proto::Instant,
-    request: Command,
-) -> Result<Queued, Error> {
-    let waiting = session.pending_requests();
-    let id = session.request(now, request)?;
-    Ok(Queued {
-        id,
-        awaited: session.pending_requests() > waiting,
-    })
 }
 
 /// How an awaited request ended.
@@ -175,7 +148,7 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proto::{Control, DataSize, Instant, Unavailable};
+    use rfc2217_proto::{Control, DataSize, Instant, Session, Unavailable};
 
     #[test]
     fn url_options_reach_the_session_config() {
@@ -198,11 +171,7 @@ mod tests {
     fn the_session_decides_what_is_awaited() {
         let options = ClientOptions::new("h:1");
         let mut session = Session::new(options.session_config().unwrap(), Instant::ZERO);
-        let mut awaited = |command| {
-            queue_request(&mut session, Instant::ZERO, command)
-                .unwrap()
-                .awaited
-        };
+        let mut awaited = |command| session.request(Instant::ZERO, command).unwrap().is_some();
         assert!(awaited(Command::SetBaudRate(9600)));
         assert!(awaited(Command::SetControl(Control::DtrOn)));
         assert!(!awaited(Command::Signature));
@@ -221,7 +190,10 @@ mod tests {
             .into_result(request, Duration::from_secs(1))
             .unwrap_err()
             .to_string();
-        assert_eq!(message, "server rejected SET-DATASIZE Seven: it uses Eight");
+        assert_eq!(
+            message,
+            "server rejected SET-DATASIZE 7 (in use: SET-DATASIZE 8)"
+        );
         let timed_out = Outcome::TimedOut.into_result(request, Duration::from_secs(1));
         assert!(matches!(timed_out, Err(Error::NoAnswer { .. })));
         let tolerated = Outcome::Answered {

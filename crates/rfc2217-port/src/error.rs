@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::time::Duration;
 
-use rfc2217_proto::{self as proto, Command, CommandKind, Unavailable};
+use rfc2217_proto::{self as proto, Command, Unavailable};
 
 use crate::UrlError;
 
@@ -66,18 +66,12 @@ impl fmt::Display for Error {
                 "server did not agree to COM-PORT-OPTION (RFC 2217) within {}",
                 seconds(*waited)
             ),
-            Error::NoAnswer { request, waited } => write!(
-                f,
-                "no answer to {} within {}",
-                describe(request),
-                seconds(*waited)
-            ),
-            Error::Rejected { request, in_use } => write!(
-                f,
-                "server rejected {}: it uses {}",
-                describe(request),
-                value(in_use)
-            ),
+            Error::NoAnswer { request, waited } => {
+                write!(f, "no answer to {request} within {}", seconds(*waited))
+            }
+            Error::Rejected { request, in_use } => {
+                write!(f, "server rejected {request} (in use: {in_use})")
+            }
             Error::NoModemState => f.write_str("server sends no NOTIFY-MODEMSTATE"),
             Error::Closed(reason) => write!(f, "connection closed: {reason}"),
             Error::Io(error) => error.fmt(f),
@@ -106,11 +100,10 @@ impl From<proto::Error> for Error {
     /// The session refused a call: its queues are full (`WouldBlock`: wait
     /// for answers or for the socket, then try again) or the call is wrong.
     fn from(error: proto::Error) -> Self {
-        let kind = match error {
-            proto::Error::TransmitQueueFull | proto::Error::TooManyPendingRequests => {
-                io::ErrorKind::WouldBlock
-            }
-            proto::Error::WrongRole | proto::Error::InvalidSignature => io::ErrorKind::InvalidInput,
+        let kind = if error.is_queue_full() {
+            io::ErrorKind::WouldBlock
+        } else {
+            io::ErrorKind::InvalidInput
         };
         Error::Io(io::Error::new(kind, error))
     }
@@ -176,26 +169,6 @@ fn seconds(duration: Duration) -> String {
     format!("{} s", duration.as_secs_f64())
 }
 
-/// A command in words for messages and logs: "SET-BAUDRATE 115200",
-/// "SET-CONTROL DtrOn", "SET-BAUDRATE query".
-pub fn describe(command: &Command) -> String {
-    format!("{} {}", command.kind(), value(command))
-}
-
-fn value(command: &Command) -> String {
-    match command {
-        Command::SetBaudRate(0) => "query".to_owned(),
-        Command::SetBaudRate(rate) => rate.to_string(),
-        Command::SetDataSize(size) => format!("{size:?}"),
-        Command::SetParity(parity) => format!("{parity:?}"),
-        Command::SetStopSize(size) => format!("{size:?}"),
-        Command::SetControl(control) => format!("{control:?}"),
-        Command::PurgeData(purge) => format!("{purge:?}"),
-        other if other.kind() == CommandKind::Signature => String::new(),
-        other => format!("{other:?}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,7 +190,7 @@ mod tests {
         };
         assert_eq!(
             rejected.to_string(),
-            "server rejected SET-DATASIZE Seven: it uses Eight"
+            "server rejected SET-DATASIZE 7 (in use: SET-DATASIZE 8)"
         );
         let control = Error::NoAnswer {
             request: Command::SetControl(Control::DtrOn),
@@ -225,7 +198,7 @@ mod tests {
         };
         assert_eq!(
             control.to_string(),
-            "no answer to SET-CONTROL DtrOn within 0.5 s"
+            "no answer to SET-CONTROL DTR-ON within 0.5 s"
         );
         let refused = Error::NoComPortOption { timed_out: None };
         assert_eq!(

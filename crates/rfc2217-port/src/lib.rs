@@ -11,8 +11,8 @@ mod signature;
 mod state;
 mod url;
 
-pub use client::{queue_request, ClientOptions, Outcome, Queued, DEFAULT_MODEM_MAX_AGE};
-pub use error::{describe, Error};
+pub use client::{ClientOptions, Outcome, DEFAULT_MODEM_MAX_AGE};
+pub use error::Error;
 pub use settings::{
     data_bits_from, data_bits_request, flow_control_from, flow_control_request, opening_requests,
     parity_from, parity_request, stop_bits_from, stop_bits_request, Settings, LINE_STATE_MASK,

@@ -26,7 +26,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
-use rfc2217_proto::Session;
+use rfc2217_proto::{Client, Server, Session};
 
 use case::Case;
 use payload::{Kind, LEN};
@@ -68,19 +68,28 @@ fn main() {
         print_summary(&mut cases, 201, 3);
     } else {
         // Test mode (unoptimized, one pass): timings would mean nothing.
-        println!("size_of::<Session>() = {} bytes", size_of::<Session>());
+        print_sizes();
+    }
+}
+
+/// The size of a session of either role, against the target.
+fn print_sizes() {
+    for (role, size) in [
+        ("Client", size_of::<Session<Client>>()),
+        ("Server", size_of::<Session<Server>>()),
+    ] {
+        println!(
+            "size_of::<Session<{role}>>() = {size} bytes (target <= {SIZE_TARGET}: {})",
+            verdict(size <= SIZE_TARGET)
+        );
     }
 }
 
 fn print_summary(cases: &mut [Case], rounds: usize, reps: usize) {
-    let size = size_of::<Session>();
     println!();
     println!("same-process summary: {rounds} rounds x {reps} reps; MiB/s of payload and ratios");
     println!("to the copy from each operation's fastest round, (median of per-round ratios)");
-    println!(
-        "size_of::<Session>() = {size} bytes (target <= {SIZE_TARGET}: {})",
-        verdict(size <= SIZE_TARGET)
-    );
+    print_sizes();
     println!(
         "{:<10} {:>6} {:>6} {:>7} {:>15} {:>7} {:>15}",
         "kind", "wire", "copy", "decode", "decode/copy", "encode", "encode/copy"

@@ -6,8 +6,8 @@
 //! Run: `cargo run -p rfc2217-proto --example in_memory`
 
 use rfc2217_proto::{
-    Command, Config, Control, DataSize, Event, Instant, ModemState, Parity, Session, StopSize,
-    TRANSMIT_QUEUE_CAPACITY,
+    ClientEvent, Command, Config, Control, DataSize, Instant, ModemState, Parity, Role,
+    ServerEvent, Session, StopSize, TRANSMIT_QUEUE_CAPACITY,
 };
 
 /// The access server's serial port: settings, control lines and a device
@@ -83,12 +83,12 @@ impl SimulatedPort {
 
 /// Feeds bytes from the peer to a session and drains every output (the run
 /// loop from the crate docs). Returns the bytes to send back.
-fn pump(
-    session: &mut Session,
+fn pump<R: Role>(
+    session: &mut Session<R>,
     now: Instant,
     mut wire: &[u8],
     data_out: &mut Vec<u8>,
-    events: &mut Vec<Event>,
+    on_event: &mut dyn FnMut(&mut Session<R>, R::Event),
 ) -> Vec<u8> {
     let mut data = [0u8; 256];
     let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
@@ -97,7 +97,9 @@ fn pump(
         let received = session.handle_input(now, wire, &mut data);
         wire = &wire[received.consumed..];
         data_out.extend_from_slice(&data[..received.data_len]);
-        events.extend(std::iter::from_fn(|| session.poll_event()));
+        while let Some(event) = session.poll_event() {
+            on_event(session, event);
+        }
         let n = session.poll_transmit(&mut out);
         sent.extend_from_slice(&out[..n]);
         if wire.is_empty() {
@@ -144,8 +146,9 @@ fn main() {
             .expect("room for the opening batch");
     }
     client
-        .request_signature(now)
+        .request(now, Command::Signature)
         .expect("room for the signature request");
+    let mut signature = None;
 
     let mut to_server = Vec::new();
     let mut to_client = Vec::new();
@@ -155,41 +158,44 @@ fn main() {
     for round in 1..=4 {
         println!("-- round {round}");
         // Client: read, then send commands and typed data.
-        let mut events = Vec::new();
         to_server.extend(pump(
             &mut client,
             now,
             &std::mem::take(&mut to_client),
             &mut screen,
-            &mut events,
+            &mut |_, event| {
+                println!("  client event: {event:?}");
+                if let ClientEvent::Signature {
+                    signature: text, ..
+                } = event
+                {
+                    signature = Some(text);
+                }
+            },
         ));
         let encoded = client.encode_data(typed, &mut out);
         typed = &typed[encoded.consumed..];
         to_server.extend_from_slice(&out[..encoded.written]);
-        for event in events {
-            println!("  client event: {event:?}");
-        }
         show("client -> server", &to_server);
 
-        // Server: read, apply requests, then send the device's output.
-        let mut events = Vec::new();
+        // Server: read, apply each request as it comes (the session reads
+        // on once it is answered), then send the device's output.
         let mut device_input = Vec::new();
         to_client.extend(pump(
             &mut server,
             now,
             &std::mem::take(&mut to_server),
             &mut device_input,
-            &mut events,
+            &mut |server, event| {
+                println!("  server event: {event:?}");
+                if let ServerEvent::Request(request) = event {
+                    let in_use = port.apply(request);
+                    println!("  server answers {in_use}");
+                    server.respond(in_use).expect("room for the answer");
+                }
+            },
         ));
         port.write(&device_input);
-        for event in events {
-            println!("  server event: {event:?}");
-            if let Event::Request(request) = event {
-                server
-                    .respond(port.apply(request))
-                    .expect("room for the answer");
-            }
-        }
         let encoded = server.encode_data(&port.output, &mut out);
         port.output.drain(..encoded.consumed);
         to_client.extend_from_slice(&out[..encoded.written]);
@@ -197,10 +203,8 @@ fn main() {
     }
     println!("-- done");
     println!("client saw: {:?}", String::from_utf8_lossy(&screen));
-    println!(
-        "server signature: {:?}",
-        String::from_utf8_lossy(client.peer_signature())
-    );
+    let signature = signature.expect("the server sent its signature");
+    println!("server signature: {signature}");
     println!(
         "port: {} baud, DTR/RTS {:?}",
         port.baud,

@@ -183,16 +183,22 @@ impl Decoder {
                         IAC if overflowed => self.state = State::Overflow,
                         IAC if self.append(&[IAC]) => self.state = State::Subnegotiation,
                         IAC => self.state = State::Overflow,
+                        _ if overflowed => self.state = State::Overflow,
                         _ => {
-                            // `IAC x` inside a subnegotiation: the SE was lost.
-                            // Resynchronise on the command the peer sent; the
-                            // byte is not consumed so `Iac` handles it next.
-                            self.state = State::Iac;
+                            // `IAC x` inside a subnegotiation: an undoubled
+                            // IAC. Only `IAC SE` ends a subnegotiation, so
+                            // both bytes stay payload and nothing in it can
+                            // reach the data.
+                            self.state = if self.append(&[IAC, byte]) {
+                                State::Subnegotiation
+                            } else {
+                                State::Overflow
+                            };
                             let option = self.option;
                             return Decoded::token(
-                                i,
+                                i + 1,
                                 o,
-                                Token::Violation(Violation::UnterminatedSubnegotiation { option }),
+                                Token::Violation(Violation::UnescapedIac { option }),
                             );
                         }
                     }
@@ -381,17 +387,18 @@ mod tests {
     }
 
     #[test]
-    fn a_command_inside_a_subnegotiation_ends_it_and_is_processed() {
-        let input = [IAC, SB, 44, 5, IAC, 251, 0, b'z'];
-        let (data, n, tokens) = decode_all(&mut binary(), &input);
+    fn an_undoubled_iac_inside_a_subnegotiation_is_payload_never_data() {
+        let input = [
+            IAC, SB, 44, 0, b's', IAC, b'x', b'y', IAC, 251, 0, IAC, SE, b'z',
+        ];
+        let mut decoder = binary();
+        let (data, n, tokens) = decode_all(&mut decoder, &input);
         assert_eq!(&data[..n], b"z");
-        assert_eq!(
-            tokens[0].0,
-            Some(Token::Violation(Violation::UnterminatedSubnegotiation {
-                option: 44
-            }))
-        );
-        assert_eq!(tokens[1].0, Some(Token::Negotiation(Verb::Will, 0)));
+        let unescaped = Token::Violation(Violation::UnescapedIac { option: 44 });
+        assert_eq!(tokens[0].0, Some(unescaped));
+        assert_eq!(tokens[1].0, Some(unescaped));
+        assert_eq!(tokens[2].0, Some(Token::Subnegotiation(44)));
+        assert_eq!(decoder.payload(), &[0, b's', IAC, b'x', b'y', IAC, 251, 0]);
     }
 
     #[test]

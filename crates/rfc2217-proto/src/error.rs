@@ -1,29 +1,42 @@
-//! Errors in how the caller uses the session. What the peer does wrong is
-//! never an error here: it is an [`Event::PeerViolation`](crate::Event::PeerViolation).
+//! Errors of a call the session could not carry out. What the peer does
+//! wrong is never an error here: it is a `PeerViolation` event.
 
 use core::fmt;
 
 /// A call the session could not carry out; nothing was queued.
+///
+/// Two kinds: a queue is full (pressure: drain the session's outputs, then
+/// call again; [`is_queue_full`](Self::is_queue_full) tells), or the call
+/// itself is wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Error {
-    /// The outbound queue is full: transmit what [`poll_transmit`](crate::Session::poll_transmit)
-    /// gives, then try again.
+    /// The outbound queue is full: transmit what
+    /// [`poll_transmit`](crate::Session::poll_transmit) gives, then try again.
     TransmitQueueFull,
+    /// The event queue is full: drain
+    /// [`poll_event`](crate::Session::poll_event), then try again.
+    EventQueueFull,
     /// As many requests wait for replies as the session can track: handle
     /// replies or timeouts first.
     TooManyPendingRequests,
-    /// The call belongs to the other role (e.g. `respond` on a client).
-    WrongRole,
     /// A signature must hold 1 to [`SIGNATURE_CAPACITY`](crate::SIGNATURE_CAPACITY) bytes.
     InvalidSignature,
+}
+
+impl Error {
+    /// A queue is full: the same call succeeds once the outputs are drained.
+    pub fn is_queue_full(&self) -> bool {
+        !matches!(self, Error::InvalidSignature)
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Error::TransmitQueueFull => "the outbound command queue is full",
+            Error::EventQueueFull => "the event queue is full",
             Error::TooManyPendingRequests => "too many requests are waiting for replies",
-            Error::WrongRole => "this call is for the other role",
             Error::InvalidSignature => "a signature must hold 1 to 64 bytes",
         })
     }

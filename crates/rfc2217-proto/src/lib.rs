@@ -15,19 +15,21 @@
 //! driver reads and writes a `TcpStream` in the same places.
 //!
 //! ```
-//! use rfc2217_proto::{Command, Config, Event, Instant, Session, TRANSMIT_QUEUE_CAPACITY};
+//! use rfc2217_proto::{
+//!     ClientEvent, Command, Config, Instant, Role, ServerEvent, Session, TRANSMIT_QUEUE_CAPACITY,
+//! };
 //!
 //! /// One turn of the loop: feed `wire` (bytes from the peer) to `session`,
 //! /// deliver its data to `sink`, hand each event to `on_event`, then send
 //! /// queued commands and as much of `outgoing` as the session takes.
-//! fn turn(
-//!     session: &mut Session,
+//! fn turn<R: Role>(
+//!     session: &mut Session<R>,
 //!     now: Instant,
 //!     mut wire: &[u8],
 //!     sink: &mut Vec<u8>,
 //!     outgoing: &mut &[u8],
 //!     send: &mut Vec<u8>,
-//!     on_event: &mut dyn FnMut(&mut Session, Event),
+//!     on_event: &mut dyn FnMut(&mut Session<R>, R::Event),
 //! ) {
 //!     let mut data = [0u8; 1024];
 //!     let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
@@ -57,7 +59,7 @@
 //! let mut server = Session::new(Config::server(), now);
 //!
 //! // The client pipelines its request; the server's application applies it
-//! // and answers with the value in use.
+//! // and answers with the value in use, inside its event loop.
 //! let id = client.request(now, Command::SetBaudRate(115_200)).unwrap();
 //! let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
 //! let (mut device, mut screen) = (Vec::new(), Vec::new());
@@ -66,13 +68,13 @@
 //! for _ in 0..4 {
 //!     let wire = std::mem::take(&mut to_client);
 //!     turn(&mut client, now, &wire, &mut screen, &mut typed, &mut to_server, &mut |_, event| {
-//!         if let Event::Reply { id: Some(done), .. } = event {
+//!         if let ClientEvent::Reply { id: done, .. } = event {
 //!             confirmed |= done == id;
 //!         }
 //!     });
 //!     let wire = std::mem::take(&mut to_server);
 //!     turn(&mut server, now, &wire, &mut device, &mut &[][..], &mut to_client, &mut |server, event| {
-//!         if let Event::Request(Command::SetBaudRate(rate)) = event {
+//!         if let ServerEvent::Request(Command::SetBaudRate(rate)) = event {
 //!             // ... apply `rate` to the serial port, then:
 //!             server.respond(Command::SetBaudRate(rate)).unwrap();
 //!         }
@@ -82,23 +84,39 @@
 //! assert_eq!(device, b"AT\r\xff");
 //! ```
 //!
+//! # A type per role
+//!
+//! `Session<Client>` and `Session<Server>` share one engine; each role's
+//! calls exist only on its type, so a client cannot answer a request by
+//! mistake:
+//!
+//! ```compile_fail
+//! use rfc2217_proto::{Command, Config, Instant, Session};
+//! let mut client = Session::new(Config::client(), Instant::ZERO);
+//! client.respond(Command::SetBaudRate(9600)); // only `Session<Server>` has it
+//! ```
+//!
 //! # Invariants
 //!
 //! * **Split invariance**: feeding the input in any split into reads gives
-//!   the same data and events as one read.
+//!   the same data, events and transmitted bytes as one read, for an
+//!   application that answers a server's requests inside its event loop (a
+//!   server session reads no further input until it has, so answers leave
+//!   in request order).
 //! * **Bounded memory**: [`Session`] has a fixed size (see the benchmark);
 //!   when a queue is full the session stops consuming input instead of
 //!   growing, and the caller's next drain lets it go on. No byte is dropped.
-//! * **No panics** on any peer input: malformed input becomes an
-//!   [`Event::PeerViolation`] and the session carries on.
+//! * **No panics** on any peer input: malformed input becomes a
+//!   `PeerViolation` event ([`Violation`]) and the session carries on.
 //! * **No clock**: time is passed in as [`Instant`].
 //!
 //! # Layers
 //!
-//! Telnet framing ([`decode`](crate) and escaping), RFC 1143 option
-//! negotiation, the RFC 2217 codec ([`Command`] and its typed values), and
-//! the [`Session`] that ties them together with request matching, timers and
-//! flow control.
+//! Telnet framing (decoding and escaping), RFC 1143 option negotiation, the
+//! RFC 2217 codec ([`Command`] and its typed values), and the [`Session`]
+//! that ties them together with request matching, timers and flow control;
+//! its role parameter ([`Client`] or [`Server`]) holds what only that role
+//! needs.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -116,19 +134,23 @@ mod event;
 mod negotiation;
 mod scan;
 mod session;
+mod signature;
 mod telnet;
 mod time;
 
 pub use comport::{
-    Command, CommandKind, Control, ControlGroup, DataSize, LineState, Malformed, ModemState,
-    Parity, Purge, StopSize, COM_PORT_OPTION, SERVER_OFFSET,
+    Command, CommandKind, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
+    StopSize, COM_PORT_OPTION, SERVER_OFFSET,
 };
 pub use decode::SUBNEGOTIATION_CAPACITY;
 pub use error::Error;
-pub use event::{Event, ReplyStatus, RequestId, Unavailable, Violation};
-pub use session::{
-    AckPolicy, Config, Encoded, Received, Role, Session, PENDING_REQUEST_CAPACITY,
-    SIGNATURE_CAPACITY, TRANSMIT_QUEUE_CAPACITY,
+pub use event::{
+    ClientEvent, ComPortState, ReplyStatus, RequestId, ServerEvent, Unavailable, Violation,
 };
-pub use telnet::{Side, TelnetCommand, TelnetOption, Verb};
+pub use session::{
+    AckPolicy, Client, Config, Encoded, Received, Role, Server, Session, PENDING_REQUEST_CAPACITY,
+    TRANSMIT_QUEUE_CAPACITY,
+};
+pub use signature::{Signature, SIGNATURE_CAPACITY};
+pub use telnet::{Side, TelnetCommand, TelnetOption};
 pub use time::Instant;

@@ -127,7 +127,7 @@ impl SideState {
 
 /// Which options a role agrees to, per side, when the peer asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Acceptance {
+pub struct Acceptance {
     pub(crate) local: [bool; 4],
     pub(crate) remote: [bool; 4],
 }

@@ -136,7 +136,7 @@ pub enum Side {
 
 /// An option negotiation verb.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Verb {
+pub(crate) enum Verb {
     /// WILL (251): the sender offers or agrees to perform an option.
     Will,
     /// WONT (252): the sender refuses or stops performing an option.

@@ -4,41 +4,53 @@
 mod common;
 
 use common::{com_port, drain_transmit};
-use rfc2217_proto::{Command, Config, Event, Instant, Session, SIGNATURE_CAPACITY};
+use rfc2217_proto::{Command, Config, Instant, Server, ServerEvent, Session, SIGNATURE_CAPACITY};
 
 const NOW: Instant = Instant::ZERO;
 
-fn server(config: Config) -> Session {
+/// A server whose client agreed to COM-PORT-OPTION, with nothing queued.
+fn server(config: Config<Server>) -> Session<Server> {
     let mut session = Session::new(config, NOW);
+    let received = session.handle_input(NOW, &[0xFF, 251, 44], &mut [0u8; 1]);
+    assert_eq!(received.consumed, 3);
+    while session.poll_event().is_some() {}
     let _ = drain_transmit(&mut session);
     session
 }
 
 #[test]
-fn undrained_events_stop_the_input_and_nothing_is_lost() {
+fn an_unanswered_request_stops_the_input_and_nothing_is_lost() {
     let mut server = server(Config::server());
     let flood: Vec<u8> = (0..1000u32)
         .flat_map(|rate| com_port(&[1, 0, 0, (rate >> 8) as u8, rate as u8]))
         .collect();
     let mut data = [0u8; 64];
     let first = server.handle_input(NOW, &flood, &mut data);
-    assert!(
-        first.consumed < flood.len(),
-        "the event queue must fill and stop decoding"
+    let one_request = com_port(&[1, 0, 0, 0, 0]).len();
+    assert_eq!(
+        first.consumed, one_request,
+        "decoding stops after the first request"
     );
-    // The caller that never drains makes no further progress...
+    // A caller that neither drains nor answers makes no further progress...
     let again = server.handle_input(NOW, &flood[first.consumed..], &mut data);
     assert_eq!(again.consumed, 0);
-    // ...and one that drains gets every request, in order.
+    let mut requests: Vec<ServerEvent> = std::iter::from_fn(|| server.poll_event()).collect();
+    let stuck = server.handle_input(NOW, &flood[first.consumed..], &mut data);
+    assert_eq!(stuck.consumed, 0, "drained but not answered");
+    // ...and one that answers gets every request, in order.
     let mut rest = &flood[first.consumed..];
-    let mut requests: Vec<Event> = std::iter::from_fn(|| server.poll_event()).collect();
-    while !rest.is_empty() {
+    loop {
+        server.respond(Command::SetBaudRate(9600)).unwrap();
+        let _ = drain_transmit(&mut server);
+        if rest.is_empty() {
+            break;
+        }
         let step = server.handle_input(NOW, rest, &mut data);
         rest = &rest[step.consumed..];
         requests.extend(std::iter::from_fn(|| server.poll_event()));
     }
-    let expected: Vec<Event> = (0..1000u32)
-        .map(|rate| Event::Request(Command::SetBaudRate(rate)))
+    let expected: Vec<ServerEvent> = (0..1000u32)
+        .map(|rate| ServerEvent::Request(Command::SetBaudRate(rate)))
         .collect();
     assert_eq!(requests, expected);
 }
@@ -117,7 +129,7 @@ fn requests_keep_room_for_their_answers_whatever_follows_them() {
         let step = server.handle_input(NOW, rest, &mut data);
         rest = &rest[step.consumed..];
         while let Some(event) = server.poll_event() {
-            if let Event::Request(request) = event {
+            if let ServerEvent::Request(request) = event {
                 server
                     .respond(request)
                     .expect("room was kept for the answer");

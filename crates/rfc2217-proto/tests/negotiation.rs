@@ -5,7 +5,7 @@ mod common;
 
 use common::{drain_transmit, feed, Log};
 use proptest::prelude::*;
-use rfc2217_proto::{Config, Instant, Session, Side, TelnetOption};
+use rfc2217_proto::{Client, Config, Instant, Role, Server, Session, Side, TelnetOption};
 
 const NOW: Instant = Instant::ZERO;
 const IAC: u8 = 255;
@@ -42,13 +42,36 @@ fn count_negotiations(bytes: &[u8]) -> usize {
     count
 }
 
-fn session(server: bool) -> Session {
-    let config = if server {
-        Config::server()
-    } else {
-        Config::client()
-    };
-    Session::new(config, NOW)
+/// Feeds each message of `sequence` to a new session: at most one reply each.
+fn at_most_one_reply<R: Role>(
+    config: Config<R>,
+    sequence: &[[u8; 3]],
+) -> Result<(), TestCaseError> {
+    let mut session = Session::new(config, NOW);
+    let _ = drain_transmit(&mut session);
+    for message in sequence {
+        let mut log = Log::default();
+        let sent = feed(&mut session, NOW, message, 16, &mut log, &mut |_, _| {});
+        prop_assert!(
+            count_negotiations(&sent) <= 1,
+            "{:?} produced {:?}",
+            message,
+            sent
+        );
+    }
+    Ok(())
+}
+
+fn exchange(
+    client: &mut Session<Client>,
+    server: &mut Session<Server>,
+    c: &mut Vec<u8>,
+    s: &mut Vec<u8>,
+) {
+    let from_client = feed(client, NOW, c, 16, &mut Log::default(), &mut |_, _| {});
+    let from_server = feed(server, NOW, s, 16, &mut Log::default(), &mut |_, _| {});
+    *c = from_server;
+    *s = from_client;
 }
 
 proptest! {
@@ -57,12 +80,10 @@ proptest! {
         sequence in proptest::collection::vec(negotiation(), 0..200),
         server in any::<bool>(),
     ) {
-        let mut session = session(server);
-        let _ = drain_transmit(&mut session);
-        for message in &sequence {
-            let mut log = Log::default();
-            let sent = feed(&mut session, NOW, message, 16, &mut log, &mut |_, _| {});
-            prop_assert!(count_negotiations(&sent) <= 1, "{:?} produced {:?}", message, sent);
+        if server {
+            at_most_one_reply(Config::server(), &sequence)?;
+        } else {
+            at_most_one_reply(Config::client(), &sequence)?;
         }
     }
 
@@ -73,24 +94,19 @@ proptest! {
     fn two_sessions_converge_whatever_they_request(
         requests in proptest::collection::vec((any::<bool>(), 0usize..4, any::<bool>(), any::<bool>(), any::<bool>()), 0..40),
     ) {
-        let mut client = session(false);
-        let mut server = session(true);
+        let mut client = Session::new(Config::client(), NOW);
+        let mut server = Session::new(Config::server(), NOW);
         let mut client_inbox = drain_transmit(&mut server);
         let mut server_inbox = drain_transmit(&mut client);
-        let exchange = |client: &mut Session, server: &mut Session, c: &mut Vec<u8>, s: &mut Vec<u8>| {
-            let mut log = Log::default();
-            let from_client = feed(client, NOW, c, 16, &mut log, &mut |_, _| {});
-            let from_server = feed(server, NOW, s, 16, &mut log, &mut |_, _| {});
-            *c = from_server;
-            *s = from_client;
-        };
         for (on_server, option, local, enable, deliver) in requests {
             let option = TelnetOption::ALL[option];
             let side = if local { Side::Local } else { Side::Remote };
-            let target = if on_server { &mut server } else { &mut client };
-            if target.negotiate(option, side, enable).is_ok() {
-                let sent = drain_transmit(target);
-                if on_server { client_inbox.extend(sent) } else { server_inbox.extend(sent) }
+            if on_server {
+                if server.negotiate(option, side, enable).is_ok() {
+                    client_inbox.extend(drain_transmit(&mut server));
+                }
+            } else if client.negotiate(option, side, enable).is_ok() {
+                server_inbox.extend(drain_transmit(&mut client));
             }
             if deliver {
                 exchange(&mut client, &mut server, &mut client_inbox, &mut server_inbox);

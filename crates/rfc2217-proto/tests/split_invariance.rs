@@ -1,12 +1,15 @@
 //! Any split of any input into reads, with any data buffer size, gives the
-//! same data, events and answers as one read; and data survives the
-//! escape/unescape round trip in binary and NVT mode.
+//! same data, events and transmitted bytes as one read, for an application
+//! that answers a server's requests inside its event loop; and data
+//! survives the escape/unescape round trip in binary and NVT mode.
 
 mod common;
 
-use common::{drain_transmit, feed, Log, Pair};
+use common::{answering, drain_transmit, feed, FakePort, Log, Pair, DATA_BUFFERS};
 use proptest::prelude::*;
-use rfc2217_proto::{Config, Event, Instant, Session};
+use rfc2217_proto::{
+    Client, ClientEvent, Config, Instant, Role, Server, ServerEvent, Session, Unavailable,
+};
 
 const NOW: Instant = Instant::ZERO;
 
@@ -43,37 +46,23 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// The Telnet commands in `wire` (all outbound bytes are commands here),
-/// sorted.
-fn sorted_commands(wire: &[u8]) -> Vec<Vec<u8>> {
-    let mut commands = Vec::new();
-    let mut rest = wire;
-    while !rest.is_empty() {
-        let len = match rest {
-            [255, 250, ..] => {
-                let mut i = 2;
-                while !(rest[i] == 255 && rest[i + 1] == 240) {
-                    i += if rest[i] == 255 { 2 } else { 1 };
-                }
-                i + 2
-            }
-            [255, 251..=254, ..] => 3,
-            _ => 2,
-        };
-        commands.push(rest[..len].to_vec());
-        rest = &rest[len..];
-    }
-    commands.sort();
-    commands
-}
-
 fn input() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(fragment(), 0..40).prop_map(|parts| parts.concat())
 }
 
+/// What a session gave its application and the peer.
+type Outcome<E> = (Log<E>, Vec<u8>);
+
 /// Feeds `input` in reads cut at `cuts`, with a data buffer of `buffer`
-/// bytes; returns the interleaved log and everything transmitted.
-fn run(config: Config, input: &[u8], cuts: &[usize], buffer: usize) -> (Log, Vec<u8>) {
+/// bytes, to a session whose application handles each event with
+/// `on_event`; returns the interleaved log and everything transmitted.
+fn run<R: Role>(
+    config: Config<R>,
+    input: &[u8],
+    cuts: &[usize],
+    buffer: usize,
+    on_event: &mut dyn FnMut(&mut Session<R>, R::Event),
+) -> Outcome<R::Event> {
     let mut session = Session::new(config, NOW);
     let mut sent = drain_transmit(&mut session);
     let mut log = Log::default();
@@ -83,54 +72,70 @@ fn run(config: Config, input: &[u8], cuts: &[usize], buffer: usize) -> (Log, Vec
     points.sort_unstable();
     for read in points.windows(2) {
         let chunk = &input[read[0]..read[1]];
-        sent.extend(feed(
-            &mut session,
-            NOW,
-            chunk,
-            buffer,
-            &mut log,
-            &mut |_, _| {},
-        ));
+        sent.extend(feed(&mut session, NOW, chunk, buffer, &mut log, on_event));
     }
     (log, sent)
+}
+
+/// A client, and a server whose application answers every request at once.
+fn client(input: &[u8], cuts: &[usize], buffer: usize) -> Outcome<ClientEvent> {
+    run(
+        Config::<Client>::client(),
+        input,
+        cuts,
+        buffer,
+        &mut |_, _| {},
+    )
+}
+
+fn server(input: &[u8], cuts: &[usize], buffer: usize) -> Outcome<ServerEvent> {
+    let mut port = FakePort::default();
+    let mut application = answering(&mut port);
+    run(
+        Config::<Server>::server(),
+        input,
+        cuts,
+        buffer,
+        &mut application,
+    )
+}
+
+/// A split gave what one read gives: the same data and events in the same
+/// order, and the same bytes to the peer.
+fn same<E: PartialEq + core::fmt::Debug>(
+    split: &Outcome<E>,
+    whole: &Outcome<E>,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(&split.0.sequence, &whole.0.sequence);
+    prop_assert_eq!(&split.1, &whole.1, "transmitted bytes differ");
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn any_split_gives_the_same_result_as_one_read(
+    fn any_split_gives_the_same_data_events_and_answers_as_one_read(
         input in input(),
         cuts in proptest::collection::vec(any::<usize>(), 0..20),
-        buffer in 1usize..64,
-        server in any::<bool>(),
+        buffer in proptest::sample::select(&DATA_BUFFERS[..]),
+        is_server in any::<bool>(),
     ) {
-        let config = || if server { Config::server() } else { Config::client() };
-        // What a peer's FLOWCONTROL-SUSPEND holds back leaves at its RESUME,
-        // so the bytes sent can be compared once the suspension is over:
-        // end every input by closing any subnegotiation and resuming us.
-        let resume = if server { 9 } else { 109 };
-        let input = [&input[..], &[255, 240, 255, 250, 44, resume, 255, 240]].concat();
-        let whole = run(config(), &input, &[], 4096);
-        let split = run(config(), &input, &cuts, buffer);
-        prop_assert_eq!(&split.0.sequence, &whole.0.sequence);
-        if whole.0.events.contains(&Event::Suspended) {
-            // While the peer has suspended us, answers pass our held
-            // commands as soon as the caller drains: the order depends on
-            // when it did, but the same commands go out, each once.
-            prop_assert_eq!(sorted_commands(&split.1), sorted_commands(&whole.1));
+        if is_server {
+            same(&server(&input, &cuts, buffer), &server(&input, &[], 4096))?;
         } else {
-            prop_assert_eq!(split.1, whole.1);
+            same(&client(&input, &cuts, buffer), &client(&input, &[], 4096))?;
         }
     }
 
     #[test]
-    fn every_single_split_point_gives_the_same_result(input in input(), server in any::<bool>()) {
-        let config = || if server { Config::server() } else { Config::client() };
-        let whole = run(config(), &input, &[], 4096);
+    fn every_single_split_point_gives_the_same_result(input in input(), is_server in any::<bool>()) {
         for cut in 0..=input.len() {
-            let split = run(config(), &input, &[cut], 4096);
-            prop_assert_eq!(&split.0.sequence, &whole.0.sequence, "cut at {}", cut);
+            if is_server {
+                same(&server(&input, &[cut], 4096), &server(&input, &[], 4096))?;
+            } else {
+                same(&client(&input, &[cut], 4096), &client(&input, &[], 4096))?;
+            }
         }
     }
 
@@ -152,7 +157,7 @@ proptest! {
         let _ = drain_transmit(&mut server);
         let mut log = Log::default();
         let _ = feed(&mut server, NOW, &[255, 254, 0, 255, 252, 0, 255, 252, 44], 16, &mut log, &mut |_, _| {});
-        prop_assert!(log.events.contains(&Event::ComPortUnavailable(rfc2217_proto::Unavailable::Refused)));
+        prop_assert!(log.events.contains(&ServerEvent::ComPortUnavailable(Unavailable::Refused)));
         let mut wire = vec![0u8; data.len() * 2];
         let encoded = server.encode_data(&data, &mut wire);
         prop_assert_eq!(encoded.consumed, data.len());
@@ -161,4 +166,25 @@ proptest! {
         let _ = feed(&mut client, NOW, &wire[..encoded.written], 7, &mut received, &mut |_, _| {});
         prop_assert_eq!(received.data, data);
     }
+}
+
+/// The case the issue found: `WILL COM-PORT`, PURGE-DATA and a modem-state
+/// poll in one read and in three reads leave in request order.
+#[test]
+fn answers_leave_in_request_order_whatever_the_split() {
+    let will = [255, 251, 44];
+    let purge = [255, 250, 44, 12, 1, 255, 240];
+    let poll = [255, 250, 44, 7, 0, 255, 240];
+    let input = [&will[..], &purge, &poll].concat();
+    let whole = server(&input, &[], 4096);
+    let split = server(&input, &[3, 10], 4096);
+    assert_eq!(split.1, whole.1);
+    // After the negotiation replies and the first modem-state notification:
+    // the purge's answer, then the poll's.
+    let answers = [
+        &[255, 250, 44, 112, 1, 255, 240][..],
+        &[255, 250, 44, 107, 0, 255, 240],
+    ]
+    .concat();
+    assert!(whole.1.ends_with(&answers), "{:?}", whole.1);
 }

@@ -5,7 +5,9 @@
 mod common;
 
 use proptest::prelude::*;
-use rfc2217_proto::{Command, Config, Event, Instant, Session};
+use rfc2217_proto::{
+    Client, ClientEvent, Command, Config, Instant, Role, Server, ServerEvent, Session,
+};
 
 const NOW: Instant = Instant::ZERO;
 
@@ -40,24 +42,39 @@ fn action() -> impl Strategy<Value = Action> {
 
 /// One end: its session, data waiting to be encoded, what it received,
 /// and bytes it transmitted that the wire has not taken yet.
-struct End {
-    session: Session,
+struct End<R: Role> {
+    session: Session<R>,
     outgoing: Vec<u8>,
     received: Vec<u8>,
-    events: Vec<Event>,
+    /// The peer violations reported.
+    violations: Vec<R::Event>,
     unsent: Vec<u8>,
     buffer: usize,
+    /// The application: answers a server's requests; true for a violation.
+    on_event: fn(&mut Session<R>, R::Event) -> bool,
 }
 
-impl End {
-    fn new(config: Config) -> End {
+fn client_event(_: &mut Session<Client>, event: ClientEvent) -> bool {
+    matches!(event, ClientEvent::PeerViolation(_))
+}
+
+fn server_event(server: &mut Session<Server>, event: ServerEvent) -> bool {
+    if let ServerEvent::Request(request) = event {
+        let _ = server.respond(request);
+    }
+    matches!(event, ServerEvent::PeerViolation(_))
+}
+
+impl<R: Role> End<R> {
+    fn new(config: Config<R>, on_event: fn(&mut Session<R>, R::Event) -> bool) -> End<R> {
         End {
             session: Session::new(config, NOW),
             outgoing: Vec::new(),
             received: Vec::new(),
-            events: Vec::new(),
+            violations: Vec::new(),
             unsent: Vec::new(),
             buffer: 7,
+            on_event,
         }
     }
 
@@ -84,10 +101,9 @@ impl End {
             wire = &wire[received.consumed..];
             self.received.extend_from_slice(&data[..received.data_len]);
             while let Some(event) = self.session.poll_event() {
-                if let Event::Request(request) = event {
-                    let _ = self.session.respond(request);
+                if (self.on_event)(&mut self.session, event) {
+                    self.violations.push(event);
                 }
-                self.events.push(event);
             }
             if received.consumed == 0 {
                 let sent = self.transmit();
@@ -97,20 +113,13 @@ impl End {
     }
 }
 
-fn violations(events: &[Event]) -> Vec<&Event> {
-    events
-        .iter()
-        .filter(|e| matches!(e, Event::PeerViolation(_)))
-        .collect()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn no_command_is_ever_cut_by_another(actions in proptest::collection::vec(action(), 0..80)) {
-        let mut client = End::new(Config::client());
-        let mut server = End::new(Config::server());
+        let mut client = End::new(Config::client(), client_event);
+        let mut server = End::new(Config::server(), server_event);
         let (mut to_client, mut to_server) = (Vec::new(), Vec::new());
         let mut sent_by_client = Vec::new();
         let mut sent_by_server = Vec::new();
@@ -154,8 +163,8 @@ proptest! {
             let wire = server.transmit();
             client.receive(&wire);
         }
-        prop_assert!(violations(&client.events).is_empty(), "client saw {:?}", violations(&client.events));
-        prop_assert!(violations(&server.events).is_empty(), "server saw {:?}", violations(&server.events));
+        prop_assert!(client.violations.is_empty(), "client saw {:?}", client.violations);
+        prop_assert!(server.violations.is_empty(), "server saw {:?}", server.violations);
         prop_assert_eq!(server.received, sent_by_client);
         prop_assert_eq!(client.received, sent_by_server);
     }

@@ -6,15 +6,33 @@ mod common;
 use common::{com_port, drain_transmit, feed, Log};
 use proptest::prelude::*;
 use rfc2217_proto::{
-    Command, CommandKind, Config, Control, DataSize, Event, Instant, LineState, ModemState, Parity,
-    Purge, ReplyStatus, Session, StopSize,
+    Client, ClientEvent, Command, CommandKind, Config, Control, DataSize, Instant, LineState,
+    ModemState, Parity, Purge, ReplyStatus, Role, Server, ServerEvent, Session, StopSize,
 };
 
 const NOW: Instant = Instant::ZERO;
 
-fn quiet(config: Config) -> Session {
+/// A client whose server agreed to COM-PORT-OPTION, with nothing queued.
+fn quiet_client(config: Config<Client>) -> Session<Client> {
+    agreed(config, &[255, 253, 44])
+}
+
+/// A server whose client agreed to COM-PORT-OPTION, with nothing queued.
+fn quiet_server(config: Config<Server>) -> Session<Server> {
+    agreed(config, &[255, 251, 44])
+}
+
+fn agreed<R: Role>(config: Config<R>, agreement: &[u8]) -> Session<R> {
     let mut session = Session::new(config, NOW);
-    let _ = drain_transmit(&mut session);
+    let _ = feed(
+        &mut session,
+        NOW,
+        agreement,
+        64,
+        &mut Log::default(),
+        &mut |_, _| {},
+    );
+    assert!(session.is_com_port_active());
     session
 }
 
@@ -59,7 +77,7 @@ fn escaping_helper_doubles_iac() {
 #[test]
 fn client_requests_are_encoded_byte_exact() {
     for (command, value) in table() {
-        let mut client = quiet(Config::client());
+        let mut client = quiet_client(Config::client());
         let sent = match command {
             Command::FlowControlSuspend => client.suspend_peer().map(|_| ()),
             Command::FlowControlResume => client.resume_peer().map(|_| ()),
@@ -81,8 +99,8 @@ fn client_requests_are_encoded_byte_exact() {
 
 #[test]
 fn signature_request_and_signature_text_are_encoded_byte_exact() {
-    let mut client = quiet(Config::client());
-    client.request_signature(NOW).unwrap();
+    let mut client = quiet_client(Config::client());
+    client.request(NOW, Command::Signature).unwrap();
     client.send_signature(b"a\xffb").unwrap();
     let mut expected = com_port(&[0]);
     expected.extend(com_port(&[0, b'a', 0xFF, b'b']));
@@ -90,7 +108,7 @@ fn signature_request_and_signature_text_are_encoded_byte_exact() {
 
     // The server answers an empty SIGNATURE, and the telnetcpcd form with no
     // command byte at all, with its own.
-    let mut server = quiet(Config::server().with_signature(b"s\xff").unwrap());
+    let mut server = quiet_server(Config::server().with_signature(b"s\xff").unwrap());
     let mut log = Log::default();
     let mut request = com_port(&[0]);
     request.extend(com_port(&[]));
@@ -104,7 +122,7 @@ fn signature_request_and_signature_text_are_encoded_byte_exact() {
 #[test]
 fn server_answers_are_encoded_byte_exact() {
     for (command, value) in table() {
-        let mut server = quiet(Config::server());
+        let mut server = quiet_server(Config::server());
         server.respond(command).unwrap();
         assert_eq!(
             drain_transmit(&mut server),
@@ -117,7 +135,7 @@ fn server_answers_are_encoded_byte_exact() {
 #[test]
 fn client_requests_are_decoded_by_the_server() {
     for (command, value) in table() {
-        let mut server = quiet(Config::server());
+        let mut server = quiet_server(Config::server());
         let mut log = Log::default();
         let answer = feed(
             &mut server,
@@ -134,10 +152,10 @@ fn client_requests_are_decoded_by_the_server() {
             | Command::SetStopSize(_)
             | Command::SetControl(_)
             | Command::PurgeData(_) => {
-                assert_eq!(log.events, [Event::Request(command)]);
+                assert_eq!(log.events, [ServerEvent::Request(command)]);
                 assert!(answer.is_empty(), "the application answers these");
             }
-            Command::FlowControlSuspend => assert_eq!(log.events, [Event::Suspended]),
+            Command::FlowControlSuspend => assert_eq!(log.events, [ServerEvent::Suspended]),
             Command::FlowControlResume => assert!(log.events.is_empty(), "not suspended"),
             // Polls are answered with the current state under the mask.
             Command::NotifyLineState(_) => assert_eq!(answer, frame(106, &[0])),
@@ -159,7 +177,7 @@ fn client_requests_are_decoded_by_the_server() {
 #[test]
 fn server_answers_are_decoded_by_the_client() {
     for (command, value) in table() {
-        let mut client = quiet(Config::client());
+        let mut client = quiet_client(Config::client());
         let mut log = Log::default();
         let _ = feed(
             &mut client,
@@ -170,14 +188,14 @@ fn server_answers_are_decoded_by_the_client() {
             &mut |_, _| {},
         );
         let expected = match command {
-            Command::NotifyLineState(state) => Event::LineState(state),
-            Command::NotifyModemState(state) => Event::ModemState(state),
-            Command::FlowControlSuspend => Event::Suspended,
+            Command::NotifyLineState(state) => ClientEvent::LineState(state),
+            Command::NotifyModemState(state) => ClientEvent::ModemState(state),
+            Command::FlowControlSuspend => ClientEvent::Suspended,
             Command::FlowControlResume => {
                 assert!(log.events.is_empty());
                 continue;
             }
-            _ => Event::Reply {
+            _ => ClientEvent::Reply {
                 id: None,
                 reply: command,
                 status: ReplyStatus::Unsolicited,
@@ -190,7 +208,7 @@ fn server_answers_are_decoded_by_the_client() {
 #[test]
 fn commands_in_the_wrong_direction_or_unknown_are_violations() {
     use rfc2217_proto::Violation;
-    let mut client = quiet(Config::client());
+    let mut client = quiet_client(Config::client());
     let mut log = Log::default();
     let mut input = frame(1, &[0, 0, 0, 1]);
     input.extend(frame(13, &[]));
@@ -200,13 +218,15 @@ fn commands_in_the_wrong_direction_or_unknown_are_violations() {
     assert_eq!(
         log.events,
         [
-            Event::PeerViolation(Violation::WrongDirection(1)),
-            Event::PeerViolation(Violation::UnknownComPortCommand(13)),
-            Event::PeerViolation(Violation::UnknownComPortCommand(113)),
-            Event::PeerViolation(Violation::MalformedComPortCommand(CommandKind::SetDataSize)),
+            ClientEvent::PeerViolation(Violation::WrongDirection(1)),
+            ClientEvent::PeerViolation(Violation::UnknownComPortCommand(13)),
+            ClientEvent::PeerViolation(Violation::UnknownComPortCommand(113)),
+            ClientEvent::PeerViolation(Violation::MalformedComPortCommand(
+                CommandKind::SetDataSize
+            )),
         ]
     );
-    let mut server = quiet(Config::server());
+    let mut server = quiet_server(Config::server());
     let mut log = Log::default();
     let _ = feed(
         &mut server,
@@ -218,7 +238,7 @@ fn commands_in_the_wrong_direction_or_unknown_are_violations() {
     );
     assert_eq!(
         log.events,
-        [Event::PeerViolation(Violation::WrongDirection(101))]
+        [ServerEvent::PeerViolation(Violation::WrongDirection(101))]
     );
 }
 
@@ -252,17 +272,17 @@ proptest! {
     /// Whatever a server sends, the client decodes as the same command.
     #[test]
     fn server_to_client_round_trip(command in any_command()) {
-        let mut server = quiet(Config::server());
+        let mut server = quiet_server(Config::server());
         server.respond(command).unwrap();
         let wire = drain_transmit(&mut server);
-        let mut client = quiet(Config::client());
+        let mut client = quiet_client(Config::client());
         let mut log = Log::default();
         let _ = feed(&mut client, NOW, &wire, 16, &mut log, &mut |_, _| {});
         let decoded = match log.events.as_slice() {
-            [Event::Reply { reply, .. }] => Some(*reply),
-            [Event::LineState(state)] => Some(Command::NotifyLineState(*state)),
-            [Event::ModemState(state)] => Some(Command::NotifyModemState(*state)),
-            [Event::Suspended] => Some(Command::FlowControlSuspend),
+            [ClientEvent::Reply { reply, .. }] => Some(*reply),
+            [ClientEvent::LineState(state)] => Some(Command::NotifyLineState(*state)),
+            [ClientEvent::ModemState(state)] => Some(Command::NotifyModemState(*state)),
+            [ClientEvent::Suspended] => Some(Command::FlowControlSuspend),
             [] => Some(Command::FlowControlResume), // resume while not suspended
             _ => None,
         };
@@ -272,12 +292,12 @@ proptest! {
     /// Every request a client sends reaches the server's application intact.
     #[test]
     fn client_to_server_round_trip(command in settable_command()) {
-        let mut client = quiet(Config::client());
+        let mut client = quiet_client(Config::client());
         client.request(NOW, command).unwrap();
         let wire = drain_transmit(&mut client);
-        let mut server = quiet(Config::server());
+        let mut server = quiet_server(Config::server());
         let mut log = Log::default();
         let _ = feed(&mut server, NOW, &wire, 16, &mut log, &mut |_, _| {});
-        prop_assert_eq!(log.events, vec![Event::Request(command)]);
+        prop_assert_eq!(log.events, vec![ServerEvent::Request(command)]);
     }
 }

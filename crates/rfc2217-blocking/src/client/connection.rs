@@ -16,9 +16,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use log::{debug, trace, warn};
-use rfc2217_port::{describe, Error, Outcome, PortState};
+use rfc2217_port::{Error, Outcome, PortState};
 use rfc2217_proto::{
-    self as proto, Command, Event, RequestId, Session, Unavailable, TRANSMIT_QUEUE_CAPACITY,
+    self as proto, Client, ClientEvent, Command, RequestId, Session, Signature,
+    TRANSMIT_QUEUE_CAPACITY,
 };
 
 /// Received data kept for the application; when full, the reader stops
@@ -28,20 +29,13 @@ const READ_CHUNK: usize = 16 * 1024;
 /// How often a blocked reader thread looks at its timers anyway.
 const TICK: Duration = Duration::from_millis(100);
 
-/// Where COM-PORT-OPTION negotiation stands, as the client sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ComPort {
-    Negotiating,
-    Active,
-    Unavailable(Unavailable),
-}
-
 /// Everything guarded by the session lock.
 pub(crate) struct Core {
-    pub(crate) session: Session,
+    pub(crate) session: Session<Client>,
     pub(crate) received: VecDeque<u8>,
     pub(crate) state: PortState,
-    pub(crate) com_port: ComPort,
+    /// The last signature the server sent (empty if none).
+    pub(crate) server_signature: Signature,
     outcomes: HashMap<RequestId, Outcome>,
     /// Why the connection ended, once it has.
     pub(crate) closed: Option<String>,
@@ -73,7 +67,7 @@ impl Shared {
     /// Starts the reader thread on `stream` for `session`.
     pub(crate) fn start(
         stream: TcpStream,
-        session: Session,
+        session: Session<Client>,
         epoch: Instant,
     ) -> io::Result<Arc<Shared>> {
         let reader = stream.try_clone()?;
@@ -83,7 +77,7 @@ impl Shared {
                 session,
                 received: VecDeque::new(),
                 state: PortState::default(),
-                com_port: ComPort::Negotiating,
+                server_signature: Signature::EMPTY,
                 outcomes: HashMap::new(),
                 closed: None,
             }),
@@ -351,12 +345,12 @@ impl Shared {
 
     /// Feeds bytes from the socket to the session (the run loop).
     fn receive(&self, mut input: &[u8]) -> Result<(), String> {
-        let mut data = vec![0u8; READ_CHUNK];
+        let mut data = Box::new([0u8; READ_CHUNK]);
         let mut core = self.lock();
         while !input.is_empty() {
             let room = RECEIVE_CAPACITY
                 .saturating_sub(core.received.len())
-                .min(data.len());
+                .min(READ_CHUNK);
             if room == 0 {
                 // Let the application read, then go on with the rest.
                 self.notify();
@@ -368,7 +362,10 @@ impl Shared {
                 continue;
             }
             let now = self.now();
-            let received = core.session.handle_input(now, input, &mut data[..room]);
+            // Data written is never more than input consumed: feeding at
+            // most `room` bytes keeps the receive buffer bounded.
+            let fed = &input[..input.len().min(room)];
+            let received = core.session.handle_input(now, fed, &mut data);
             input = &input[received.consumed..];
             core.received.extend(&data[..received.data_len]);
             let changed = self.handle_events(&mut core) || received.data_len > 0;
@@ -388,33 +385,46 @@ impl Shared {
         while let Some(event) = core.session.poll_event() {
             changed = true;
             match event {
-                Event::Reply { id, reply, status } => {
-                    debug!("answer {} ({status:?})", describe(&reply));
+                ClientEvent::Reply { id, reply, status } => {
+                    debug!("answer {reply} ({status:?})");
                     core.state.record_reply(&reply);
                     if let Some(id) = id {
                         core.outcomes
                             .insert(id, Outcome::Answered { reply, status });
                     }
                 }
-                Event::Timeout { id, request } => {
-                    debug!("no answer to {}", describe(&request));
+                ClientEvent::Signature {
+                    id,
+                    signature,
+                    status,
+                } => {
+                    debug!("server signature \"{signature}\" ({status:?})");
+                    core.server_signature = signature;
+                    if let Some(id) = id {
+                        let reply = Command::Signature;
+                        core.outcomes
+                            .insert(id, Outcome::Answered { reply, status });
+                    }
+                }
+                ClientEvent::Timeout { id, request } => {
+                    debug!("no answer to {request}");
                     core.outcomes.insert(id, Outcome::TimedOut);
                 }
-                Event::ModemState(state) => {
+                ClientEvent::ModemState(state) => {
                     debug!("modem state {:#04x}", state.0);
                     core.state.record_modem(state, Instant::now());
                 }
-                Event::LineState(state) => {
+                ClientEvent::LineState(state) => {
                     debug!("line state {:#04x}", state.0);
                     core.state.record_line(state);
                 }
-                Event::ComPortActive => core.com_port = ComPort::Active,
-                Event::ComPortUnavailable(why) => core.com_port = ComPort::Unavailable(why),
-                Event::PeerViolation(violation) => {
-                    warn!("server broke the protocol: {violation:?}")
+                ClientEvent::PeerViolation(violation) => {
+                    warn!("server broke the protocol: {violation}")
                 }
-                Event::Suspended => debug!("server suspended our sending"),
-                Event::Resumed => debug!("server resumed our sending"),
+                ClientEvent::Suspended => debug!("server suspended our sending"),
+                ClientEvent::Resumed => debug!("server resumed our sending"),
+                // COM-PORT changes are read from `session.com_port()`; the
+                // waiters are woken all the same.
                 other => trace!("{other:?}"),
             }
         }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
-use rfc2217_port::{describe, queue_request, ClientOptions, Error, PortState, Settings};
+use rfc2217_port::{ClientOptions, Error, PortState, Settings};
 use rfc2217_proto::{
-    Command, Control, LineState, ModemState, Purge, RequestId, Session, Side, TelnetOption,
+    ComPortState, Command, Control, LineState, ModemState, Purge, RequestId, Session, Side,
+    TelnetOption,
 };
 
-use super::connection::{ComPort, Shared};
+use super::connection::Shared;
 
 /// How to open a remote port. Build one from an address or a URL, adjust
 /// it, then [`open`](OpenOptions::open) it.
@@ -216,7 +217,7 @@ impl RemotePort {
     /// The server's signature, once it has sent one.
     pub fn server_signature(&self) -> Option<Vec<u8>> {
         let core = self.connection().lock();
-        let signature = core.session.peer_signature();
+        let signature = core.server_signature.as_bytes();
         (!signature.is_empty()).then(|| signature.to_vec())
     }
 
@@ -344,10 +345,10 @@ impl RemotePort {
         let now = connection.now();
         let mut awaited = Vec::new();
         for &request in requests {
-            debug!("request {}", describe(&request));
-            let queued = queue_request(&mut core.session, now, request)?;
-            if queued.awaited {
-                awaited.push((queued.id, request));
+            debug!("request {request}");
+            // The session's ack policy decides whether an answer is awaited.
+            if let Some(id) = core.session.request(now, request)? {
+                awaited.push((id, request));
             }
         }
         connection.transmit(core, self.write_deadline())?;
@@ -367,9 +368,9 @@ impl RemotePort {
         let mut core = connection.lock();
         let deadline = Instant::now() + self.answer_timeout + Duration::from_secs(1);
         loop {
-            match core.com_port {
-                ComPort::Active if core.session.is_ready_for_data() => return Ok(()),
-                ComPort::Unavailable(why) => {
+            match core.session.com_port() {
+                ComPortState::Active if core.session.is_ready_for_data() => return Ok(()),
+                ComPortState::Unavailable(why) => {
                     return Err(Error::no_com_port(why, self.answer_timeout))
                 }
                 _ => {}

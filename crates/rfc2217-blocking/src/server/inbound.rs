@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use log::{debug, error, info};
-use rfc2217_proto::{Command, Error, Event, Purge, TelnetCommand};
+use rfc2217_proto::{Command, Error, Purge, Server, ServerEvent, Session, TelnetCommand};
 
 use super::link::{Closed, Link};
 use crate::device::Device;
@@ -37,7 +37,7 @@ impl<'a> Inbound<'a> {
     /// Runs until the client leaves or the connection is closed.
     pub(crate) fn run(mut self, mut socket: TcpStream) -> Closed {
         let mut input = vec![0u8; CHUNK];
-        let mut data = vec![0u8; CHUNK];
+        let mut data = Box::new([0u8; CHUNK]);
         loop {
             let n = match socket.read(&mut input) {
                 Ok(0) => return self.link.close("the client closed the connection"),
@@ -60,15 +60,30 @@ impl<'a> Inbound<'a> {
 
     /// Runs the documented loop over one read from the socket: decode, then
     /// the data to the device (it precedes the events of the same call),
-    /// then every event, then the answers to the client.
-    fn take(&mut self, mut input: &[u8], data: &mut [u8]) -> Result<(), Closed> {
+    /// then every event, then the answers to the client. The session reads
+    /// no further input until each request is answered, which handling the
+    /// events does.
+    fn take(&mut self, mut input: &[u8], data: &mut [u8; CHUNK]) -> Result<(), Closed> {
         let mut events = Vec::new();
+        let mut stuck = false;
         while !input.is_empty() {
             let mut shared = self.link.lock();
             let received = shared.session.handle_input(self.link.now(), input, data);
             input = &input[received.consumed..];
             events.extend(std::iter::from_fn(|| shared.session.poll_event()));
             drop(shared);
+            // Every request is answered below and the queue is flushed, so
+            // the session always takes more input next time; should it
+            // not, close rather than spin.
+            if received.consumed == 0 && events.is_empty() {
+                if stuck {
+                    error!("{}: the session takes no more input", self.link.peer);
+                    return Err(self.link.close("the session took no more input"));
+                }
+                stuck = true;
+            } else {
+                stuck = false;
+            }
             self.write_device(&data[..received.data_len])?;
             for event in events.drain(..) {
                 self.handle_event(event)?;
@@ -114,38 +129,34 @@ impl<'a> Inbound<'a> {
         self.link.flush(self.link.lock())
     }
 
-    fn handle_event(&mut self, event: Event) -> Result<(), Closed> {
+    fn handle_event(&mut self, event: ServerEvent) -> Result<(), Closed> {
         let peer = self.link.peer;
         match event {
-            Event::Request(request) => self.apply(request)?,
-            Event::TelnetCommand(TelnetCommand::Break) => {
+            ServerEvent::Request(request) => self.apply(request)?,
+            ServerEvent::TelnetCommand(TelnetCommand::Break) => {
                 debug!("{peer}: BRK: sending a break for {BREAK_DURATION:?}");
                 if let Err(error) = self.device.send_break(BREAK_DURATION) {
                     return Err(self.device_error("sending a break", &error));
                 }
             }
-            Event::TelnetCommand(command) => debug!("{peer}: Telnet {command:?} ignored"),
-            Event::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
-            Event::ComPortUnavailable(why) => {
+            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command:?} ignored"),
+            ServerEvent::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
+            ServerEvent::ComPortUnavailable(why) => {
                 info!("{peer}: no COM-PORT-OPTION ({why:?}); serving plain data");
             }
-            Event::PeerSignature => {
-                let shared = self.link.lock();
-                let signature = String::from_utf8_lossy(shared.session.peer_signature());
-                info!("{peer}: client signature {signature:?}");
+            ServerEvent::Signature(signature) => {
+                info!("{peer}: client signature \"{signature}\"");
             }
-            Event::Suspended => debug!("{peer}: client suspended our data"),
+            ServerEvent::Suspended => debug!("{peer}: client suspended our data"),
             // The flush after the events sends what was held back.
-            Event::Resumed => debug!("{peer}: client resumed our data"),
-            Event::PeerViolation(violation) => debug!("{peer}: bad input: {violation:?}"),
-            Event::OptionChanged {
+            ServerEvent::Resumed => debug!("{peer}: client resumed our data"),
+            ServerEvent::PeerViolation(violation) => debug!("{peer}: bad input: {violation}"),
+            ServerEvent::OptionChanged {
                 option,
                 side,
                 enabled,
             } => debug!("{peer}: {option:?} {side:?} enabled={enabled}"),
-            // Client-side events; a server session does not produce them.
-            Event::Reply { .. } | Event::Timeout { .. } => {}
-            Event::LineState(_) | Event::ModemState(_) => {}
+            other => debug!("{peer}: {other:?}"),
         }
         Ok(())
     }
@@ -158,9 +169,9 @@ impl<'a> Inbound<'a> {
         };
         let reply = match result {
             Ok(reply) => reply,
-            Err(error) => return Err(self.device_error(&format!("{request:?}"), &error)),
+            Err(error) => return Err(self.device_error(&request.to_string(), &error)),
         };
-        debug!("{}: {request:?} -> {reply:?}", self.link.peer);
+        debug!("{}: {request} -> {reply}", self.link.peer);
         self.send(|session| session.respond(reply))
     }
 
@@ -182,7 +193,7 @@ impl<'a> Inbound<'a> {
     /// notifications took the room), sends what is queued and tries again.
     fn send(
         &mut self,
-        mut queue: impl FnMut(&mut rfc2217_proto::Session) -> Result<(), Error>,
+        mut queue: impl FnMut(&mut Session<Server>) -> Result<(), Error>,
     ) -> Result<(), Closed> {
         loop {
             let mut shared = self.link.lock();

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rfc2217_proto::{Instant, Session};
+use rfc2217_proto::{Instant, Server, Session};
 
 /// Device data held for the client while it cannot take it (it suspended
 /// us, or BINARY is being negotiated). When this is full the device is not
@@ -25,7 +25,7 @@ const OUT_CHUNK: usize = 16 * 1024;
 
 /// The connection's shared state, behind one lock.
 pub(crate) struct Shared {
-    pub(crate) session: Session,
+    pub(crate) session: Session<Server>,
     /// Device data not yet taken by the session.
     pub(crate) pending: VecDeque<u8>,
     /// Where a purge of the receive side stands (see [`Link::purge_received`]).
@@ -69,7 +69,11 @@ pub(crate) struct Link {
 pub(crate) struct Closed;
 
 impl Link {
-    pub(crate) fn new(session: Session, socket: &TcpStream, peer: SocketAddr) -> io::Result<Self> {
+    pub(crate) fn new(
+        session: Session<Server>,
+        socket: &TcpStream,
+        peer: SocketAddr,
+    ) -> io::Result<Self> {
         Ok(Link {
             shared: Mutex::new(Shared {
                 session,

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use log::{debug, error, info};
-use rfc2217_proto::{Event, LineState, ModemState, Session};
+use rfc2217_proto::{LineState, ModemState, Server, ServerEvent, Session};
 
 use super::link::{Closed, Link, PENDING_CAPACITY};
 use crate::device::DeviceReader;
@@ -110,7 +110,7 @@ impl<'a> Outbound<'a> {
         }
         while let Some(event) = shared.session.poll_event() {
             match event {
-                Event::ComPortUnavailable(why) => {
+                ServerEvent::ComPortUnavailable(why) => {
                     info!("{peer}: no COM-PORT-OPTION ({why:?}); serving plain data");
                 }
                 other => debug!("{peer}: {other:?}"),
@@ -125,7 +125,7 @@ impl<'a> Outbound<'a> {
     /// reading is then skipped, and the change reported at a later poll.
     fn feed(
         &mut self,
-        input: impl Fn(&mut Session) -> Result<(), rfc2217_proto::Error>,
+        input: impl Fn(&mut Session<Server>) -> Result<(), rfc2217_proto::Error>,
     ) -> Result<bool, Closed> {
         let mut shared = self.link.lock();
         if input(&mut shared.session).is_ok() {

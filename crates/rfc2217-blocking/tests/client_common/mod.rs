@@ -9,7 +9,9 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use rfc2217_blocking::{RunningServer, Server, ServerConfig};
-use rfc2217_proto::{Command, Config, Event, Instant, Session, TRANSMIT_QUEUE_CAPACITY};
+use rfc2217_proto::{
+    self as proto, Command, Config, Instant, ServerEvent, Session, TRANSMIT_QUEUE_CAPACITY,
+};
 
 pub fn loopback_server() -> RunningServer {
     let _ = env_logger::builder().is_test(true).try_init();
@@ -51,17 +53,23 @@ pub struct Received {
 /// Runs a server-role session on `stream` until the client leaves (or a
 /// bounded number of 20 ms rounds), calling `on_request` for each request
 /// and `each_round` after each read.
+///
+/// A request `on_request` does not answer stops the session reading (it
+/// reads no further input until the answer): from then on the server is
+/// silent, and what the client sends is only recorded.
 pub fn run_session(
     mut stream: TcpStream,
-    config: Config,
-    mut on_request: impl FnMut(&mut Session, Command),
-    mut each_round: impl FnMut(&mut Session, &mut TcpStream),
+    config: Config<proto::Server>,
+    mut on_request: impl FnMut(&mut Session<proto::Server>, Command),
+    mut each_round: impl FnMut(&mut Session<proto::Server>, &mut TcpStream),
 ) -> Received {
     let mut session = Session::new(config, Instant::ZERO);
     let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
     let mut input = [0u8; 65536];
     let mut data = [0u8; 4096];
     let mut received = Received::default();
+    // Input the session has not taken yet.
+    let mut backlog = Vec::new();
     stream
         .set_read_timeout(Some(Duration::from_millis(20)))
         .ok();
@@ -78,14 +86,15 @@ pub fn run_session(
         if read > 0 {
             received.raw.extend_from_slice(&input[..read]);
             received.reads.push(read);
+            backlog.extend_from_slice(&input[..read]);
         }
-        let mut rest = &input[..read];
+        let mut rest = &backlog[..];
         loop {
             let step = session.handle_input(Instant::ZERO, rest, &mut data);
             received.data.extend_from_slice(&data[..step.data_len]);
             rest = &rest[step.consumed..];
             while let Some(event) = session.poll_event() {
-                if let Event::Request(request) = event {
+                if let ServerEvent::Request(request) = event {
                     on_request(&mut session, request);
                 }
             }
@@ -93,17 +102,20 @@ pub fn run_session(
             if stream.write_all(&out[..n]).is_err() {
                 return received;
             }
-            if rest.is_empty() {
+            // Nothing taken: a request waits for its answer.
+            if rest.is_empty() || step.consumed == 0 {
                 break;
             }
         }
+        let taken = backlog.len() - rest.len();
+        backlog.drain(..taken);
         each_round(&mut session, &mut stream);
     }
     received
 }
 
 /// Answers every request with the value asked for.
-pub fn agree(session: &mut Session, request: Command) {
+pub fn agree(session: &mut Session<proto::Server>, request: Command) {
     session.respond(request).expect("room for the answer");
 }
 

@@ -10,7 +10,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use rfc2217_blocking::{RunningServer, Server, ServerConfig};
-use rfc2217_proto::{Command, Config, Event, Instant, RequestId, Session, TRANSMIT_QUEUE_CAPACITY};
+use rfc2217_proto::{
+    Client, ClientEvent, Command, Config, Instant, RequestId, Session, Signature,
+    TRANSMIT_QUEUE_CAPACITY,
+};
 
 /// The bound on every wait in the tests.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -27,12 +30,12 @@ pub fn start(config: ServerConfig) -> RunningServer {
 /// A client session over a socket.
 pub struct TestClient {
     pub stream: TcpStream,
-    pub session: Session,
+    pub session: Session<Client>,
     epoch: std::time::Instant,
     /// Data received and not yet taken.
     pub data: Vec<u8>,
     /// Events received and not yet taken.
-    pub events: Vec<Event>,
+    pub events: Vec<ClientEvent>,
     /// The server closed the connection (or reset it).
     pub closed: bool,
 }
@@ -151,11 +154,18 @@ impl TestClient {
         }
     }
 
-    /// Sends a request.
-    pub fn request(&mut self, command: Command) -> RequestId {
+    /// Sends a request; its id if its answer is awaited (by the default
+    /// ack policies: not for the masks).
+    pub fn send_request(&mut self, command: Command) -> Option<RequestId> {
         let id = self.session.request(self.now(), command).expect("request");
         self.transmit();
         id
+    }
+
+    /// Sends a request whose answer is awaited.
+    pub fn request(&mut self, command: Command) -> RequestId {
+        self.send_request(command)
+            .unwrap_or_else(|| panic!("{command} is not awaited"))
     }
 
     /// Waits for the reply to request `id` and returns the value in it.
@@ -163,8 +173,8 @@ impl TestClient {
         let mut found = None;
         self.wait_until("a reply", |c| {
             if let Some(at) = c.events.iter().position(|e| match e {
-                Event::Reply { id: Some(got), .. } => *got == id,
-                Event::Timeout { id: got, .. } => *got == id,
+                ClientEvent::Reply { id: Some(got), .. } => *got == id,
+                ClientEvent::Timeout { id: got, .. } => *got == id,
                 _ => false,
             }) {
                 found = Some(c.events.remove(at));
@@ -172,8 +182,28 @@ impl TestClient {
             found.is_some()
         });
         match found {
-            Some(Event::Reply { reply, .. }) => reply,
+            Some(ClientEvent::Reply { reply, .. }) => reply,
             other => panic!("no reply to {id:?}: {other:?}"),
+        }
+    }
+
+    /// Waits for the answer to the SIGNATURE request `id` and returns the
+    /// server's signature.
+    pub fn signature(&mut self, id: RequestId) -> Signature {
+        let mut found = None;
+        self.wait_until("the signature", |c| {
+            if let Some(at) = c.events.iter().position(|e| match e {
+                ClientEvent::Signature { id: Some(got), .. } => *got == id,
+                ClientEvent::Timeout { id: got, .. } => *got == id,
+                _ => false,
+            }) {
+                found = Some(c.events.remove(at));
+            }
+            found.is_some()
+        });
+        match found {
+            Some(ClientEvent::Signature { signature, .. }) => signature,
+            other => panic!("no signature for {id:?}: {other:?}"),
         }
     }
 
@@ -184,7 +214,11 @@ impl TestClient {
     }
 
     /// Takes the first event that `matches`, waiting for it.
-    pub fn take_event(&mut self, what: &str, matches: impl Fn(&Event) -> bool) -> Event {
+    pub fn take_event(
+        &mut self,
+        what: &str,
+        matches: impl Fn(&ClientEvent) -> bool,
+    ) -> ClientEvent {
         let mut found = None;
         self.wait_until(what, |c| {
             if let Some(at) = c.events.iter().position(&matches) {

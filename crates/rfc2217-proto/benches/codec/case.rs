@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use rfc2217_proto::Session;
+use rfc2217_proto::{Client, Server, Session};
 
 use crate::pair;
 use crate::payload::{Kind, LEN};
@@ -18,11 +18,11 @@ pub(crate) struct Case {
     pub(crate) kind: Kind,
     payload: Vec<u8>,
     wire: Vec<u8>,
-    client: Session,
-    server: Session,
+    client: Session<Client>,
+    server: Session<Server>,
     /// The caller's data buffer for decoding: 1 MiB, so decode writes as
     /// much memory as the copy baseline does.
-    data: Vec<u8>,
+    data: Box<[u8; LEN]>,
     out: Vec<u8>,
     copy: Vec<u8>,
 }
@@ -39,7 +39,10 @@ impl Case {
             wire: Vec::new(),
             client,
             server,
-            data: vec![0; LEN],
+            data: vec![0; LEN]
+                .into_boxed_slice()
+                .try_into()
+                .expect("LEN bytes"),
             out: vec![0; OUT_LEN],
             copy: vec![0; LEN],
         };
@@ -49,7 +52,7 @@ impl Case {
         assert_eq!(case.wire.len(), expected_wire);
         assert_eq!(case.decode(), LEN);
         assert!(
-            case.data == case.payload,
+            case.data[..] == case.payload[..],
             "decode(encode(payload)) == payload"
         );
         case

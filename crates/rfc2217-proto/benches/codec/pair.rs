@@ -3,13 +3,15 @@
 
 use std::hint::black_box;
 
-use rfc2217_proto::{Config, Instant, Session, Side, TelnetOption, TRANSMIT_QUEUE_CAPACITY};
+use rfc2217_proto::{
+    Client, Config, Instant, Role, Server, Session, Side, TelnetOption, TRANSMIT_QUEUE_CAPACITY,
+};
 
 const NOW: Instant = Instant::ZERO;
 
 /// A client and a server driven against each other in memory until BINARY
 /// is agreed both ways and both take data.
-pub(crate) fn negotiated() -> (Session, Session) {
+pub(crate) fn negotiated() -> (Session<Client>, Session<Server>) {
     let mut client = Session::new(Config::client(), NOW);
     let mut server = Session::new(Config::server(), NOW);
     for _ in 0..16 {
@@ -18,17 +20,20 @@ pub(crate) fn negotiated() -> (Session, Session) {
             break;
         }
     }
-    for session in [&client, &server] {
-        for side in [Side::Local, Side::Remote] {
-            assert!(session.is_option_enabled(TelnetOption::Binary, side));
-        }
-        assert!(session.is_ready_for_data());
-    }
+    assert_binary(&client);
+    assert_binary(&server);
     (client, server)
 }
 
+fn assert_binary<R: Role>(session: &Session<R>) {
+    for side in [Side::Local, Side::Remote] {
+        assert!(session.is_option_enabled(TelnetOption::Binary, side));
+    }
+    assert!(session.is_ready_for_data());
+}
+
 /// Moves everything `from` has queued into `to`; true if anything moved.
-fn deliver(from: &mut Session, to: &mut Session) -> bool {
+fn deliver<F: Role, T: Role>(from: &mut Session<F>, to: &mut Session<T>) -> bool {
     let mut wire = [0u8; TRANSMIT_QUEUE_CAPACITY];
     let n = from.poll_transmit(&mut wire);
     let mut rest = &wire[..n];
@@ -44,7 +49,7 @@ fn deliver(from: &mut Session, to: &mut Session) -> bool {
 
 /// Encodes all of `payload` into `out` with `session.encode_data`, calling
 /// again until it is consumed, as a driver does. Returns the bytes written.
-pub(crate) fn encode(session: &mut Session, payload: &[u8], out: &mut [u8]) -> usize {
+pub(crate) fn encode(session: &mut Session<Client>, payload: &[u8], out: &mut [u8]) -> usize {
     let mut data = payload;
     let mut written = 0;
     while !data.is_empty() {
@@ -56,23 +61,16 @@ pub(crate) fn encode(session: &mut Session, payload: &[u8], out: &mut [u8]) -> u
     written
 }
 
-/// Decodes all of `wire` into `data` with `session.handle_input`, draining
-/// events and the transmit queue after each call as the run loop requires
-/// (in steady state there are none). Returns the data bytes delivered.
-pub(crate) fn decode(session: &mut Session, wire: &[u8], data: &mut [u8]) -> usize {
-    let mut input = wire;
-    let mut delivered = 0;
-    let mut transmit = [0u8; TRANSMIT_QUEUE_CAPACITY];
-    while !input.is_empty() {
-        let received = session.handle_input(NOW, black_box(input), &mut data[delivered..]);
-        input = &input[received.consumed..];
-        delivered += received.data_len;
-        while session.poll_event().is_some() {}
-        let _ = session.poll_transmit(&mut transmit);
-        assert!(
-            received.consumed > 0 || received.data_len > 0,
-            "no progress with everything drained"
-        );
-    }
-    delivered
+/// Decodes all of `wire` into `data` with one `session.handle_input`: data
+/// holds no token (an escaped 0xFF is data), so one call takes it all, as
+/// a driver's first call does with a full buffer. Returns the data bytes
+/// delivered.
+pub(crate) fn decode<const N: usize>(
+    session: &mut Session<Server>,
+    wire: &[u8],
+    data: &mut [u8; N],
+) -> usize {
+    let received = session.handle_input(NOW, black_box(wire), data);
+    assert_eq!(received.consumed, wire.len(), "one call decodes the data");
+    received.data_len
 }

@@ -104,8 +104,8 @@ impl fmt::Display for CommandKind {
 /// (`SetBaudRate(0)`, `DataSize::Query`, ...) asks for the value in use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Command {
-    /// SIGNATURE. Its text travels beside the command: see
-    /// [`Session::peer_signature`](crate::Session::peer_signature).
+    /// SIGNATURE; as a request, asks for the server's. Its text travels
+    /// beside the command: see [`Signature`](crate::Signature).
     Signature,
     /// SET-BAUDRATE in bits per second; 0 asks for the rate in use.
     SetBaudRate(u32),
@@ -135,7 +135,7 @@ pub enum Command {
 
 /// A com-port payload that could not be read as its command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Malformed;
+pub(crate) struct Malformed;
 
 impl Command {
     /// The command's kind.
@@ -175,14 +175,59 @@ impl Command {
         }
     }
 
-    /// Reads the value of a `kind` command (IAC doubling already undone).
+    /// True for a request that asks for the value in use and changes
+    /// nothing: a settings or SET-CONTROL query, or a NOTIFY poll.
+    pub const fn is_query(&self) -> bool {
+        match *self {
+            Command::SetBaudRate(rate) => rate == 0,
+            Command::SetDataSize(size) => matches!(size, DataSize::Query),
+            Command::SetParity(parity) => matches!(parity, Parity::Query),
+            Command::SetStopSize(size) => matches!(size, StopSize::Query),
+            Command::SetControl(control) => control.is_query(),
+            Command::NotifyLineState(state) => state.is_empty(),
+            Command::NotifyModemState(state) => state.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The query of a setting's value (`SET-BAUDRATE 0`, ...), for the four
+    /// settings.
+    pub(crate) const fn query(kind: CommandKind) -> Option<Command> {
+        Some(match kind {
+            CommandKind::SetBaudRate => Command::SetBaudRate(0),
+            CommandKind::SetDataSize => Command::SetDataSize(DataSize::Query),
+            CommandKind::SetParity => Command::SetParity(Parity::Query),
+            CommandKind::SetStopSize => Command::SetStopSize(StopSize::Query),
+            _ => return None,
+        })
+    }
+
+    /// Reads the value of a `kind` request from a client (IAC doubling
+    /// already undone). A setting's value must have its exact length (4
+    /// bytes of baud, 1 of the others): guessing which bytes a malformed
+    /// request meant could set the port to a rate nobody asked for. An
+    /// empty NOTIFY is a poll (as pyserial's client sends it).
+    pub(crate) fn parse_request(kind: CommandKind, value: &[u8]) -> Result<Command, Malformed> {
+        let exact = match kind {
+            CommandKind::SetBaudRate => Some(4),
+            CommandKind::SetDataSize | CommandKind::SetParity | CommandKind::SetStopSize => Some(1),
+            _ => None,
+        };
+        match exact {
+            Some(len) if value.len() != len => Err(Malformed),
+            _ => Self::parse_reply(kind, value),
+        }
+    }
+
+    /// Reads the value of a `kind` answer or notification from a server
+    /// (IAC doubling already undone).
     ///
     /// Tolerant where real servers deviate: a baud value longer than four
     /// bytes uses the first four (sredird sends eight on 64-bit hosts), a
     /// one-byte baud value is a Cisco IOS rate index, a one-byte value with
-    /// trailing bytes uses the first, and an empty NOTIFY is a poll (as
-    /// pyserial's client sends it). A SIGNATURE's text is left to the caller.
-    pub fn parse(kind: CommandKind, value: &[u8]) -> Result<Command, Malformed> {
+    /// trailing bytes uses the first, and an empty NOTIFY is a poll. A
+    /// SIGNATURE's text is left to the caller.
+    pub(crate) fn parse_reply(kind: CommandKind, value: &[u8]) -> Result<Command, Malformed> {
         let first = || value.first().copied().ok_or(Malformed);
         Ok(match kind {
             CommandKind::Signature => Command::Signature,
@@ -203,6 +248,33 @@ impl Command {
             CommandKind::SetModemStateMask => Command::SetModemStateMask(ModemState(first()?)),
             CommandKind::PurgeData => Command::PurgeData(Purge::from_byte(first()?)),
         })
+    }
+}
+
+/// The command in RFC 2217's words, as messages and logs show it:
+/// `SET-BAUDRATE 115200`, `SET-DATASIZE 7`, `SET-CONTROL DTR-ON`,
+/// `SET-PARITY QUERY`, `NOTIFY-MODEMSTATE CTS|DSR`.
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = self.kind();
+        if self.is_query() && Command::query(kind).is_some() {
+            return write!(f, "{kind} QUERY");
+        }
+        match self {
+            Command::Signature | Command::FlowControlSuspend | Command::FlowControlResume => {
+                write!(f, "{kind}")
+            }
+            Command::SetBaudRate(rate) => write!(f, "{kind} {rate}"),
+            Command::SetDataSize(v) => write!(f, "{kind} {v}"),
+            Command::SetParity(v) => write!(f, "{kind} {v}"),
+            Command::SetStopSize(v) => write!(f, "{kind} {v}"),
+            Command::SetControl(v) => write!(f, "{kind} {v}"),
+            Command::NotifyLineState(v) | Command::SetLineStateMask(v) => write!(f, "{kind} {v}"),
+            Command::NotifyModemState(v) | Command::SetModemStateMask(v) => {
+                write!(f, "{kind} {v}")
+            }
+            Command::PurgeData(v) => write!(f, "{kind} {v}"),
+        }
     }
 }
 
@@ -235,6 +307,7 @@ fn cisco_baud(index: u8) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::comport::values::Text;
 
     #[test]
     fn kinds_map_to_their_codes() {
@@ -248,7 +321,7 @@ mod tests {
 
     #[test]
     fn baud_values_real_servers_send_are_read() {
-        let parse = |v: &[u8]| Command::parse(CommandKind::SetBaudRate, v);
+        let parse = |v: &[u8]| Command::parse_reply(CommandKind::SetBaudRate, v);
         assert_eq!(parse(&[0, 1, 0xC2, 0]), Ok(Command::SetBaudRate(115_200)));
         // sredird on 64-bit: an 8-byte unsigned long after htonl.
         assert_eq!(
@@ -264,17 +337,71 @@ mod tests {
     }
 
     #[test]
+    fn a_setting_request_of_the_wrong_length_is_malformed_not_guessed() {
+        let request = |kind, v: &[u8]| Command::parse_request(kind, v);
+        assert_eq!(
+            request(CommandKind::SetBaudRate, &[0, 0, 0, 0, 0x25, 0x80]),
+            Err(Malformed)
+        );
+        assert_eq!(request(CommandKind::SetBaudRate, &[8]), Err(Malformed));
+        assert_eq!(
+            request(CommandKind::SetBaudRate, &[0, 0, 0x25, 0x80]),
+            Ok(Command::SetBaudRate(9600))
+        );
+        assert_eq!(request(CommandKind::SetParity, &[3, 9]), Err(Malformed));
+        assert_eq!(
+            request(CommandKind::NotifyModemState, &[]),
+            Ok(Command::NotifyModemState(ModemState::EMPTY))
+        );
+    }
+
+    #[test]
+    fn commands_read_in_the_rfc_words() {
+        let cases = [
+            (Command::SetBaudRate(115_200), "SET-BAUDRATE 115200"),
+            (Command::SetBaudRate(0), "SET-BAUDRATE QUERY"),
+            (Command::SetDataSize(DataSize::Seven), "SET-DATASIZE 7"),
+            (Command::SetParity(Parity::Even), "SET-PARITY EVEN"),
+            (
+                Command::SetStopSize(StopSize::OnePointFive),
+                "SET-STOPSIZE 1.5",
+            ),
+            (Command::SetControl(Control::DtrOn), "SET-CONTROL DTR-ON"),
+            (
+                Command::SetControl(Control::QueryRts),
+                "SET-CONTROL QUERY-RTS",
+            ),
+            (Command::SetControl(Control::Unknown(77)), "SET-CONTROL 77"),
+            (Command::PurgeData(Purge::Both), "PURGE-DATA BOTH"),
+            (
+                Command::NotifyModemState(ModemState::CTS | ModemState::DSR),
+                "NOTIFY-MODEMSTATE DSR|CTS",
+            ),
+            (
+                Command::NotifyModemState(ModemState::EMPTY),
+                "NOTIFY-MODEMSTATE NONE",
+            ),
+            (Command::FlowControlSuspend, "FLOWCONTROL-SUSPEND"),
+        ];
+        for (command, words) in cases {
+            let mut text = Text::default();
+            fmt::write(&mut text, format_args!("{command}")).unwrap();
+            assert_eq!(&text.bytes[..text.len], words.as_bytes());
+        }
+    }
+
+    #[test]
     fn one_byte_commands_need_their_byte_and_notifications_may_poll() {
         assert_eq!(
-            Command::parse(CommandKind::SetDataSize, &[]),
+            Command::parse_reply(CommandKind::SetDataSize, &[]),
             Err(Malformed)
         );
         assert_eq!(
-            Command::parse(CommandKind::SetParity, &[3, 9]),
+            Command::parse_reply(CommandKind::SetParity, &[3, 9]),
             Ok(Command::SetParity(Parity::Even))
         );
         assert_eq!(
-            Command::parse(CommandKind::NotifyModemState, &[]),
+            Command::parse_reply(CommandKind::NotifyModemState, &[]),
             Ok(Command::NotifyModemState(ModemState::EMPTY))
         );
     }
@@ -298,7 +425,10 @@ mod tests {
         ];
         for command in samples {
             let (value, len) = command.value();
-            assert_eq!(Command::parse(command.kind(), &value[..len]), Ok(command));
+            assert_eq!(
+                Command::parse_reply(command.kind(), &value[..len]),
+                Ok(command)
+            );
         }
     }
 }

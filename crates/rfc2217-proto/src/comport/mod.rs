@@ -3,5 +3,5 @@
 mod command;
 mod values;
 
-pub use command::{Command, CommandKind, Malformed, COM_PORT_OPTION, SERVER_OFFSET};
+pub use command::{Command, CommandKind, COM_PORT_OPTION, SERVER_OFFSET};
 pub use values::{Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge, StopSize};

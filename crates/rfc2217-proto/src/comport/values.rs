@@ -3,7 +3,7 @@
 
 /// Declares a one-byte wire enum with an `Unknown(u8)` catch-all.
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal => $word:literal,)+ }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
@@ -29,6 +29,16 @@ macro_rules! wire_enum {
                 }
             }
         }
+
+        /// The value in RFC 2217's words; an unknown one as its number.
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                match self {
+                    $($name::$variant => f.write_str($word),)+
+                    $name::Unknown(byte) => write!(f, "{byte}"),
+                }
+            }
+        }
     };
 }
 
@@ -36,15 +46,15 @@ wire_enum! {
     /// SET-DATASIZE value: bits per character.
     DataSize {
         /// Ask for the value in use.
-        Query = 0,
+        Query = 0 => "QUERY",
         /// 5 bits.
-        Five = 5,
+        Five = 5 => "5",
         /// 6 bits.
-        Six = 6,
+        Six = 6 => "6",
         /// 7 bits.
-        Seven = 7,
+        Seven = 7 => "7",
         /// 8 bits.
-        Eight = 8,
+        Eight = 8 => "8",
     }
 }
 
@@ -52,17 +62,17 @@ wire_enum! {
     /// SET-PARITY value.
     Parity {
         /// Ask for the value in use.
-        Query = 0,
+        Query = 0 => "QUERY",
         /// No parity bit.
-        None = 1,
+        None = 1 => "NONE",
         /// Odd parity.
-        Odd = 2,
+        Odd = 2 => "ODD",
         /// Even parity.
-        Even = 3,
+        Even = 3 => "EVEN",
         /// Parity bit always 1.
-        Mark = 4,
+        Mark = 4 => "MARK",
         /// Parity bit always 0.
-        Space = 5,
+        Space = 5 => "SPACE",
     }
 }
 
@@ -71,13 +81,13 @@ wire_enum! {
     /// parity values here; every implementation uses 1, 2 and 3 as below.
     StopSize {
         /// Ask for the value in use.
-        Query = 0,
+        Query = 0 => "QUERY",
         /// One stop bit.
-        One = 1,
+        One = 1 => "1",
         /// Two stop bits.
-        Two = 2,
+        Two = 2 => "2",
         /// One and a half stop bits.
-        OnePointFive = 3,
+        OnePointFive = 3 => "1.5",
     }
 }
 
@@ -85,45 +95,45 @@ wire_enum! {
     /// SET-CONTROL value: flow control, BREAK, DTR and RTS, with their queries.
     Control {
         /// Ask for the outbound (or combined) flow control in use.
-        QueryFlowControl = 0,
+        QueryFlowControl = 0 => "QUERY-FLOW",
         /// No outbound flow control.
-        NoFlowControl = 1,
+        NoFlowControl = 1 => "FLOW-NONE",
         /// XON/XOFF outbound flow control.
-        XonXoffFlowControl = 2,
+        XonXoffFlowControl = 2 => "FLOW-XON-XOFF",
         /// Hardware (RTS/CTS) outbound flow control.
-        HardwareFlowControl = 3,
+        HardwareFlowControl = 3 => "FLOW-HARDWARE",
         /// Ask for the BREAK state.
-        QueryBreak = 4,
+        QueryBreak = 4 => "QUERY-BREAK",
         /// BREAK on.
-        BreakOn = 5,
+        BreakOn = 5 => "BREAK-ON",
         /// BREAK off.
-        BreakOff = 6,
+        BreakOff = 6 => "BREAK-OFF",
         /// Ask for the DTR state.
-        QueryDtr = 7,
+        QueryDtr = 7 => "QUERY-DTR",
         /// DTR on.
-        DtrOn = 8,
+        DtrOn = 8 => "DTR-ON",
         /// DTR off.
-        DtrOff = 9,
+        DtrOff = 9 => "DTR-OFF",
         /// Ask for the RTS state.
-        QueryRts = 10,
+        QueryRts = 10 => "QUERY-RTS",
         /// RTS on.
-        RtsOn = 11,
+        RtsOn = 11 => "RTS-ON",
         /// RTS off.
-        RtsOff = 12,
+        RtsOff = 12 => "RTS-OFF",
         /// Ask for the inbound flow control in use.
-        QueryInboundFlowControl = 13,
+        QueryInboundFlowControl = 13 => "QUERY-INBOUND-FLOW",
         /// No inbound flow control.
-        NoInboundFlowControl = 14,
+        NoInboundFlowControl = 14 => "INBOUND-FLOW-NONE",
         /// XON/XOFF inbound flow control.
-        XonXoffInboundFlowControl = 15,
+        XonXoffInboundFlowControl = 15 => "INBOUND-FLOW-XON-XOFF",
         /// Hardware inbound flow control.
-        HardwareInboundFlowControl = 16,
+        HardwareInboundFlowControl = 16 => "INBOUND-FLOW-HARDWARE",
         /// DCD outbound flow control.
-        DcdFlowControl = 17,
+        DcdFlowControl = 17 => "FLOW-DCD",
         /// DTR inbound flow control.
-        DtrFlowControl = 18,
+        DtrFlowControl = 18 => "INBOUND-FLOW-DTR",
         /// DSR outbound flow control.
-        DsrFlowControl = 19,
+        DsrFlowControl = 19 => "FLOW-DSR",
     }
 }
 
@@ -165,11 +175,11 @@ wire_enum! {
     /// PURGE-DATA value: which of the access server's buffers to empty.
     Purge {
         /// The buffer of data received from the serial line.
-        Receive = 1,
+        Receive = 1 => "RECEIVE",
         /// The buffer of data waiting to be sent on the serial line.
-        Transmit = 2,
+        Transmit = 2 => "TRANSMIT",
         /// Both buffers.
-        Both = 3,
+        Both = 3 => "BOTH",
     }
 }
 
@@ -195,6 +205,22 @@ macro_rules! bit_set {
             /// True if no bit is set.
             pub const fn is_empty(self) -> bool {
                 self.0 == 0
+            }
+        }
+
+        /// The set bits' names joined by `|`, most significant first, or
+        /// `NONE`.
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                if self.is_empty() {
+                    return f.write_str("NONE");
+                }
+                let mut separator = "";
+                $(if self.contains($name::$flag) {
+                    write!(f, "{separator}{}", stringify!($flag))?;
+                    separator = "|";
+                })+
+                Ok(())
             }
         }
 
@@ -288,6 +314,27 @@ impl ModemState {
             delta |= Self::CTS_CHANGED.0;
         }
         ModemState(now | delta)
+    }
+}
+
+/// A small text buffer for the tests of `Display` (the crate has no alloc).
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct Text {
+    pub(crate) bytes: [u8; 32],
+    pub(crate) len: usize,
+}
+
+#[cfg(test)]
+impl core::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 

@@ -1,24 +1,11 @@
-//! How a session is set up.
+//! How a session is set up: one `Config` per role.
 
 use core::time::Duration;
 
+use super::{Client, Role, Server};
 use crate::comport::CommandKind;
 use crate::error::Error;
-
-/// Bytes of signature text a session holds, ours and the peer's.
-pub const SIGNATURE_CAPACITY: usize = 64;
-
-// A received signature and its command byte fit the subnegotiation buffer.
-const _: () = assert!(crate::decode::SUBNEGOTIATION_CAPACITY == SIGNATURE_CAPACITY + 1);
-
-/// Which end of the connection a session is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The client: it configures a remote serial port.
-    Client,
-    /// The access server: it owns the serial port.
-    Server,
-}
+use crate::signature::Signature;
 
 /// How a client treats the answer to a request of one kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,50 +14,33 @@ pub enum AckPolicy {
     Strict,
     /// Wait for the reply; any value counts ([`Tolerated`](crate::ReplyStatus::Tolerated)).
     Lenient,
-    /// Do not wait: no deadline, and a reply that comes is reported as unsolicited.
+    /// Do not wait: [`Session::request`](crate::Session::request) returns no
+    /// id, and a reply that comes anyway is reported as
+    /// [`Unsolicited`](crate::ReplyStatus::Unsolicited).
     None,
 }
 
-/// A short text of at most [`SIGNATURE_CAPACITY`] bytes, held inline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Text {
-    bytes: [u8; SIGNATURE_CAPACITY],
-    len: u8,
-}
-
-impl Text {
-    pub(crate) const EMPTY: Text = Text {
-        bytes: [0; SIGNATURE_CAPACITY],
-        len: 0,
-    };
-
-    /// The text, or `None` if it is longer than the capacity.
-    pub(crate) fn new(text: &[u8]) -> Option<Text> {
-        let mut held = Text::EMPTY;
-        held.bytes.get_mut(..text.len())?.copy_from_slice(text);
-        held.len = text.len() as u8; // at most SIGNATURE_CAPACITY
-        Some(held)
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
-    }
-}
-
-/// The settings of a [`Session`](crate::Session).
+/// The settings of a [`Session`](crate::Session) of role `R`: made by
+/// [`Config::client`] or [`Config::server`].
 #[derive(Clone, Debug)]
-pub struct Config {
-    pub(crate) role: Role,
-    pub(crate) signature: Text,
+pub struct Config<R: Role> {
+    pub(crate) signature: Signature,
     /// Timeouts in milliseconds: a `Duration` would double their size.
-    request_timeout_ms: u32,
     negotiation_timeout_ms: u32,
-    pub(crate) ack_policy: [AckPolicy; 13],
+    /// What only this role needs.
+    pub(crate) role: R::Options,
+}
+
+/// What only a client's config holds.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    request_timeout_ms: u32,
+    ack_policy: [AckPolicy; 13],
 }
 
 const DEFAULT_SIGNATURE: &[u8] = concat!("rfc2217-proto ", env!("CARGO_PKG_VERSION")).as_bytes();
 
-impl Config {
+impl Config<Client> {
     /// A client: requests answered within 3 s, COM-PORT agreed within 3 s.
     ///
     /// Default ack policies: settings (baud, data size, parity, stop size)
@@ -92,39 +62,73 @@ impl Config {
             };
         }
         Config {
-            role: Role::Client,
-            signature: Text::new(DEFAULT_SIGNATURE).unwrap_or(Text::EMPTY),
-            request_timeout_ms: 3000,
+            signature: default_signature(),
             negotiation_timeout_ms: 3000,
-            ack_policy,
+            role: ClientOptions {
+                request_timeout_ms: 3000,
+                ack_policy,
+            },
         }
     }
 
+    /// How long the client waits for each reply (held in whole
+    /// milliseconds, at most about 49 days).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.role.request_timeout_ms = millis(timeout);
+        self
+    }
+
+    /// The client's ack policy for one kind of request.
+    pub fn with_ack_policy(mut self, kind: CommandKind, policy: AckPolicy) -> Self {
+        self.role.ack_policy[usize::from(kind.code())] = policy;
+        self
+    }
+
+    /// How long the client waits for each reply.
+    pub fn request_timeout(&self) -> Duration {
+        self.role.request_timeout()
+    }
+
+    /// The client's ack policy for `kind`.
+    pub fn ack_policy(&self, kind: CommandKind) -> AckPolicy {
+        self.role.ack_policy(kind)
+    }
+}
+
+impl ClientOptions {
+    pub(crate) fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms.into())
+    }
+
+    pub(crate) fn ack_policy(&self, kind: CommandKind) -> AckPolicy {
+        self.ack_policy[usize::from(kind.code())]
+    }
+}
+
+impl Config<Server> {
     /// An access server: a client must agree to COM-PORT within 4 s
     /// (telnetlib3's `connect_maxwait`).
     pub fn server() -> Self {
         Config {
-            role: Role::Server,
+            signature: default_signature(),
             negotiation_timeout_ms: 4000,
-            ..Config::client()
+            role: (),
         }
     }
+}
 
-    /// The signature this end sends when asked: 1 to [`SIGNATURE_CAPACITY`]
-    /// bytes (an empty one would read as a request for the peer's).
+impl<R: Role> Config<R> {
+    /// The signature this end sends when asked: 1 to
+    /// [`SIGNATURE_CAPACITY`](crate::SIGNATURE_CAPACITY) bytes (an empty
+    /// one would read as a request for the peer's).
     pub fn with_signature(mut self, signature: &[u8]) -> Result<Self, Error> {
-        if signature.is_empty() {
-            return Err(Error::InvalidSignature);
+        match Signature::new(signature) {
+            Some(held) if !held.is_empty() => {
+                self.signature = held;
+                Ok(self)
+            }
+            _ => Err(Error::InvalidSignature),
         }
-        self.signature = Text::new(signature).ok_or(Error::InvalidSignature)?;
-        Ok(self)
-    }
-
-    /// How long a client waits for each reply (held in whole milliseconds,
-    /// at most about 49 days).
-    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout_ms = millis(timeout);
-        self
     }
 
     /// How long to wait for COM-PORT-OPTION to be agreed.
@@ -133,31 +137,19 @@ impl Config {
         self
     }
 
-    /// How long a client waits for each reply.
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_millis(self.request_timeout_ms.into())
-    }
-
     /// How long to wait for COM-PORT-OPTION to be agreed.
     pub fn negotiation_timeout(&self) -> Duration {
         Duration::from_millis(self.negotiation_timeout_ms.into())
     }
 
-    /// The client's ack policy for one kind of request.
-    pub fn with_ack_policy(mut self, kind: CommandKind, policy: AckPolicy) -> Self {
-        self.ack_policy[usize::from(kind.code())] = policy;
-        self
+    /// The signature this end sends when asked.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
     }
+}
 
-    /// The role.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
-    /// The client's ack policy for `kind`.
-    pub fn ack_policy(&self, kind: CommandKind) -> AckPolicy {
-        self.ack_policy[usize::from(kind.code())]
-    }
+fn default_signature() -> Signature {
+    Signature::new(DEFAULT_SIGNATURE).unwrap_or(Signature::EMPTY)
 }
 
 fn millis(duration: Duration) -> u32 {
@@ -167,6 +159,7 @@ fn millis(duration: Duration) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::SIGNATURE_CAPACITY;
 
     #[test]
     fn timeouts_are_kept_in_milliseconds_and_saturate() {

@@ -1,39 +1,45 @@
-//! What the session does with each token the decoder finds.
+//! What the session does with each token the decoder finds, for both
+//! roles; what differs by role is asked of the role.
 
-use super::{ComPort, Role, Session, Text, EVENT_CAPACITY, SIGNATURE_CAPACITY};
-use crate::comport::{Command, CommandKind, COM_PORT_OPTION, SERVER_OFFSET};
+use super::{ComPort, Role, Session};
+use crate::comport::{CommandKind, COM_PORT_OPTION, SERVER_OFFSET};
 use crate::decode::{Token, SUBNEGOTIATION_CAPACITY};
-use crate::event::{Event, ReplyStatus, Unavailable, Violation};
+use crate::event::{Shared, Unavailable, Violation};
+use crate::negotiation::Options;
+use crate::signature::Signature;
 use crate::telnet::{Side, TelnetCommand, TelnetOption, Verb};
 use crate::time::Instant;
 
-impl Session {
+impl<R: Role> Session<R> {
     pub(super) fn handle_token(&mut self, now: Instant, token: Token) {
         match token {
             Token::Command(byte) => {
                 if let Some(command) = TelnetCommand::from_byte(byte) {
-                    self.push_event(Event::TelnetCommand(command));
+                    self.push_shared(Shared::TelnetCommand(command));
                 }
             }
             Token::Negotiation(verb, code) => self.handle_negotiation(verb, code),
-            Token::Subnegotiation(COM_PORT_OPTION) => self.handle_com_port(now),
+            Token::Subnegotiation(COM_PORT_OPTION) => self.handle_com_port(now, false),
+            Token::TruncatedSubnegotiation(COM_PORT_OPTION) if self.payload_is_signature() => {
+                // RFC 2217 sets no limit on a signature: deliver what we hold.
+                self.handle_com_port(now, true)
+            }
             Token::TruncatedSubnegotiation(option) => {
-                self.push_event(Event::PeerViolation(Violation::SubnegotiationTooLong {
+                self.push_shared(Shared::PeerViolation(Violation::SubnegotiationTooLong {
                     option,
                 }));
-                // A long signature is still worth having, cut to size.
-                let signature = matches!(self.decoder.payload().first(), Some(0 | 100));
-                if option == COM_PORT_OPTION && signature {
-                    self.handle_com_port(now);
-                }
             }
             Token::Subnegotiation(option) => {
-                self.push_event(Event::PeerViolation(Violation::UnexpectedSubnegotiation {
+                self.push_shared(Shared::PeerViolation(Violation::UnexpectedSubnegotiation {
                     option,
                 }));
             }
-            Token::Violation(violation) => self.push_event(Event::PeerViolation(violation)),
+            Token::Violation(violation) => self.push_shared(Shared::PeerViolation(violation)),
         }
+    }
+
+    fn payload_is_signature(&self) -> bool {
+        matches!(self.decoder.payload().first(), Some(0 | 100))
     }
 
     fn handle_negotiation(&mut self, verb: Verb, code: u8) {
@@ -46,38 +52,29 @@ impl Session {
 
     /// Reports COM-PORT-OPTION becoming usable or refused.
     fn update_com_port(&mut self) {
-        let either = |test: fn(&crate::negotiation::Options, TelnetOption, Side) -> bool| {
+        let either = |test: fn(&Options, TelnetOption, Side) -> bool| {
             test(&self.options, TelnetOption::ComPort, Side::Local)
                 || test(&self.options, TelnetOption::ComPort, Side::Remote)
         };
-        let active = either(crate::negotiation::Options::is_enabled);
-        let open = either(crate::negotiation::Options::is_enabled_or_pending);
+        let active = either(Options::is_enabled);
+        let open = either(Options::is_enabled_or_pending);
         match (self.com_port, active, open) {
             (ComPort::Active, true, _) => {}
             (_, true, _) => {
                 self.com_port = ComPort::Active;
-                self.push_event(Event::ComPortActive);
-                if self.config.role == Role::Server {
-                    // pyserial's client reads CTS/DSR/RI/CD only after a first
-                    // notification, as ser2net and PortManager send one.
-                    let lines = Command::NotifyModemState(self.modem_lines & self.modem_state_mask);
-                    // Held like any notification, and queued only if it
-                    // leaves the room kept for answers: while the peer has
-                    // suspended us, held bytes stay, and a peer toggling
-                    // COM-PORT could otherwise fill that room for good.
-                    let _ = self.initiate(&lines, &[]);
-                }
+                self.push_shared(Shared::ComPortActive);
+                R::on_com_port_active(self);
             }
-            (ComPort::Unavailable, false, _) | (_, false, true) => {}
+            (ComPort::Unavailable(Unavailable::Refused), false, _) | (_, false, true) => {}
             (_, false, false) => {
-                self.com_port = ComPort::Unavailable;
-                self.push_event(Event::ComPortUnavailable(Unavailable::Refused));
+                self.com_port = ComPort::Unavailable(Unavailable::Refused);
+                self.push_shared(Shared::ComPortUnavailable(Unavailable::Refused));
             }
         }
     }
 
-    fn handle_com_port(&mut self, now: Instant) {
-        // The payload lives in the decoder; copy it out (at most 64 bytes)
+    fn handle_com_port(&mut self, now: Instant, truncated: bool) {
+        // The payload lives in the decoder; copy it out (at most 65 bytes)
         // so the session can be changed while reading it.
         let mut buffer = [0u8; SUBNEGOTIATION_CAPACITY];
         let payload = self.decoder.payload();
@@ -93,107 +90,42 @@ impl Session {
             None => (CommandKind::from_code(code), false),
         };
         let Some(kind) = kind else {
-            self.push_event(Event::PeerViolation(Violation::UnknownComPortCommand(code)));
-            return;
-        };
-        if from_server != (self.config.role == Role::Client) {
-            self.push_event(Event::PeerViolation(Violation::WrongDirection(code)));
-            return;
-        }
-        let Ok(command) = Command::parse(kind, value) else {
-            self.push_event(Event::PeerViolation(Violation::MalformedComPortCommand(
-                kind,
+            self.push_shared(Shared::PeerViolation(Violation::UnknownComPortCommand(
+                code,
             )));
             return;
         };
-        match command {
+        // The peer sends the other role's codes.
+        if from_server != (R::CODE_OFFSET == 0) {
+            self.push_shared(Shared::PeerViolation(Violation::WrongDirection(code)));
+            return;
+        }
+        if !self.is_com_port_active() {
+            self.push_shared(Shared::PeerViolation(Violation::ComPortNotAgreed(kind)));
+            if self.com_port == ComPort::Unavailable(Unavailable::Refused) {
+                return; // see `Violation::ComPortNotAgreed` for why
+            }
+        }
+        match kind {
             // An empty SIGNATURE asks for ours, unless we asked first: then
-            // it is a server saying it has none.
-            Command::Signature
-                if value.is_empty() && !self.pending.awaits(CommandKind::Signature) =>
-            {
+            // it is the peer saying it has none.
+            CommandKind::Signature if value.is_empty() && !self.role.awaits_signature() => {
                 self.answer_signature_request()
             }
-            Command::Signature => self.receive_signature(value),
-            Command::FlowControlSuspend => self.set_suspended_by_peer(now, true),
-            Command::FlowControlResume => self.set_suspended_by_peer(now, false),
-            _ => match self.config.role {
-                Role::Server => self.handle_request(command),
-                Role::Client => self.handle_reply(command),
-            },
-        }
-    }
-
-    /// Server: a request from the client other than signature and flow control.
-    fn handle_request(&mut self, command: Command) {
-        let answer = match command {
-            Command::NotifyLineState(_) => Command::NotifyLineState(self.take_line_state()),
-            Command::NotifyModemState(_) => {
-                Command::NotifyModemState(self.modem_lines & self.modem_state_mask)
+            CommandKind::Signature => {
+                let event = self.role.signature_event(Signature::cut(value, truncated));
+                self.push_event(event);
             }
-            Command::SetLineStateMask(mask) => {
-                self.line_state_mask = mask;
-                command
-            }
-            Command::SetModemStateMask(mask) => {
-                self.modem_state_mask = mask;
-                command
-            }
-            // Settings, SET-CONTROL and PURGE-DATA: the application applies
-            // them and answers with the value in use; room for that answer
-            // is kept from now on.
-            _ => {
-                self.push_event(Event::Request(command));
-                self.owed_answers = self
-                    .owed_answers
-                    .saturating_add(1)
-                    .min(EVENT_CAPACITY as u8);
-                return;
-            }
-        };
-        // `has_room_for_token` reserved room for this answer.
-        let _ = self.answer(&answer, &[]);
-    }
-
-    /// Client: an answer or a notification from the server.
-    fn handle_reply(&mut self, reply: Command) {
-        let event = match reply {
-            Command::NotifyLineState(state) => Event::LineState(state),
-            Command::NotifyModemState(state) => Event::ModemState(state),
-            _ => self.match_reply(reply),
-        };
-        self.push_event(event);
-    }
-
-    fn match_reply(&mut self, reply: Command) -> Event {
-        match self.pending.take_reply(&reply) {
-            Some((request, status)) => Event::Reply {
-                id: Some(request.id),
-                reply,
-                status,
-            },
-            None => Event::Reply {
-                id: None,
-                reply,
-                status: ReplyStatus::Unsolicited,
-            },
+            CommandKind::FlowControlSuspend => self.set_suspended_by_peer(now, true),
+            CommandKind::FlowControlResume => self.set_suspended_by_peer(now, false),
+            _ => R::handle_command(self, now, kind, value),
         }
     }
 
     fn answer_signature_request(&mut self) {
-        let signature = self.config.signature;
-        let _ = self.answer(&Command::Signature, signature.as_bytes());
-    }
-
-    fn receive_signature(&mut self, text: &[u8]) {
-        // A truncated subnegotiation may carry one byte more than we keep.
-        let kept = &text[..text.len().min(SIGNATURE_CAPACITY)];
-        self.peer_signature = Text::new(kept).unwrap_or(Text::EMPTY);
-        let event = match self.config.role {
-            Role::Client => self.match_reply(Command::Signature),
-            Role::Server => Event::PeerSignature,
-        };
-        self.push_event(event);
+        let signature = self.signature;
+        // `has_room_for_token` kept room for it (`answer_reserve`).
+        let _ = self.answer(&crate::Command::Signature, signature.as_bytes());
     }
 
     fn set_suspended_by_peer(&mut self, now: Instant, suspended: bool) {
@@ -203,12 +135,10 @@ impl Session {
         self.suspended_by_peer = suspended;
         if suspended {
             self.queue.suspend();
-            self.push_event(Event::Suspended);
+            self.push_shared(Shared::Suspended);
         } else {
-            // Held requests only now reach the server: start their clocks.
-            self.pending
-                .release_held(now + self.config.request_timeout());
-            self.push_event(Event::Resumed);
+            self.role.release_held(now);
+            self.push_shared(Shared::Resumed);
         }
     }
 }

@@ -1,24 +1,32 @@
-//! The session: one type for both roles, driven by the caller's run loop.
+//! The session: one type per role over one engine, driven by the caller's
+//! run loop.
+//!
+//! `Session<R>` holds what both roles share (framing, negotiation, the
+//! outbound queue, events, flow control); `R` holds what only its role
+//! needs, and the sealed [`Role`] trait is where the engine asks it.
 
+mod client;
 mod config;
 mod inbound;
 mod pending;
 mod queue;
 mod ring;
+mod server;
 
-pub use config::{AckPolicy, Config, Role, SIGNATURE_CAPACITY};
+pub use client::{Client, PENDING_REQUEST_CAPACITY};
+pub use config::{AckPolicy, Config};
+pub use server::Server;
 
-use config::Text;
-use pending::{Pending, Request, Stage};
 use queue::{CommandQueue, Urgency};
 use ring::Ring;
 
-use crate::comport::{Command, LineState, ModemState, COM_PORT_OPTION, SERVER_OFFSET};
+use crate::comport::{Command, COM_PORT_OPTION};
 use crate::decode::Decoder;
 use crate::encode::{escape_data, escaped_len};
 use crate::error::Error;
-use crate::event::{Event, RequestId};
-use crate::negotiation::{Acceptance, Options, Outcome};
+use crate::event::{ComPortState, Shared, Unavailable};
+use crate::negotiation::{Options, Outcome};
+use crate::signature::Signature;
 use crate::telnet::{Side, TelnetCommand, TelnetOption, IAC};
 use crate::time::Instant;
 
@@ -26,17 +34,16 @@ use crate::time::Instant;
 /// empties the queue. It holds a client's whole opening batch (about 100
 /// bytes) and the room kept for answers.
 pub const TRANSMIT_QUEUE_CAPACITY: usize = 320;
-const EVENT_CAPACITY: usize = 8;
-/// Requests a client can have waiting for replies at once.
-pub const PENDING_REQUEST_CAPACITY: usize = 10;
+/// Events a session holds: the most one inbound token can raise (an option
+/// change and COM-PORT becoming active; or, for a malformed request before
+/// COM-PORT is agreed, two violations and the request). Decoding stops
+/// until they are drained.
+const EVENT_CAPACITY: usize = 3;
 
 /// The longest answer one inbound token can queue besides our signature:
 /// a SET-BAUDRATE with every value byte escaped (`IAC SB 44 101` + 8 +
 /// `IAC SE`), or a negotiation reply plus the first modem-state notification.
-const MAX_FIXED_ANSWER_LEN: usize = 14;
-/// The most events one inbound token can queue (an option change,
-/// COM-PORT becoming active or unavailable).
-const MAX_EVENTS_PER_TOKEN: usize = 2;
+pub(crate) const MAX_FIXED_ANSWER_LEN: usize = 14;
 
 /// What [`Session::handle_input`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,34 +66,118 @@ pub struct Encoded {
     pub written: usize,
 }
 
-/// Where COM-PORT-OPTION negotiation stands.
+/// Where COM-PORT-OPTION negotiation stands, with its deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ComPort {
     Negotiating { deadline: Instant },
     Active,
-    Unavailable,
+    Unavailable(Unavailable),
 }
 
-/// A Telnet Com Port Control session, client or access server.
+/// A role: [`Client`] or [`Server`]. Sealed: the engine relies on what
+/// each role does with the peer's commands.
+pub trait Role: sealed::Behaviour {}
+
+impl Role for Client {}
+impl Role for Server {}
+
+pub(crate) mod sealed {
+    use core::fmt::Debug;
+
+    use super::Session;
+    use crate::comport::CommandKind;
+    use crate::event::Shared;
+    use crate::negotiation::Acceptance;
+    use crate::signature::Signature;
+    use crate::telnet::{Side, TelnetOption};
+    use crate::time::Instant;
+
+    /// What the engine asks of a role.
+    pub trait Behaviour: Sized + Clone + Debug {
+        /// The role's event type.
+        type Event: Copy + Debug;
+        /// What only this role's config holds.
+        type Options: Clone + Debug;
+
+        /// Added to a command's code when this role sends it (RFC 2217:
+        /// the server's codes are the client's plus 100).
+        const CODE_OFFSET: u8;
+        /// The options this role agrees to when the peer asks.
+        const ACCEPTANCE: Acceptance;
+        /// The option sides this role asks for at once.
+        const OPENING: &'static [(TelnetOption, Side)];
+
+        fn new(options: Self::Options) -> Self;
+        fn shared(event: Shared) -> Self::Event;
+
+        /// Queue room the role keeps for what input will make it send,
+        /// beyond the answer to one token.
+        fn reserved(&self) -> usize;
+        /// False while the application owes an answer: then no further
+        /// input is read, so answers leave in request order.
+        fn may_decode(&self) -> bool;
+        /// A SIGNATURE from the peer with no text is an answer (to our
+        /// request), not a request for ours.
+        fn awaits_signature(&self) -> bool;
+
+        /// A com-port command from the peer, other than SIGNATURE and flow
+        /// control.
+        fn handle_command(
+            session: &mut Session<Self>,
+            now: Instant,
+            kind: CommandKind,
+            value: &[u8],
+        ) where
+            Self: super::Role;
+        /// The peer's signature, as the event to report.
+        fn signature_event(&mut self, signature: Signature) -> Self::Event;
+        /// COM-PORT-OPTION has just been agreed.
+        fn on_com_port_active(session: &mut Session<Self>)
+        where
+            Self: super::Role;
+
+        /// The earliest deadline of the role's own timers.
+        fn next_deadline(&self) -> Option<Instant>;
+        /// The next timer due at `now`, as its event.
+        fn expire(&mut self, now: Instant) -> Option<Self::Event>;
+        /// The peer resumed us: held requests start their clocks at `now`.
+        fn release_held(&mut self, now: Instant);
+    }
+}
+
+/// A Telnet Com Port Control session: a client (`Session<Client>`) or an
+/// access server (`Session<Server>`).
 ///
-/// The session does no I/O and reads no clock. Its methods come in four kinds:
+/// The session does no I/O and reads no clock. Its methods come in four
+/// kinds; those marked (client) or (server) exist for that role only:
 ///
-/// * **Getters** (`&self`): [`role`](Self::role), [`is_com_port_active`](Self::is_com_port_active),
-///   [`is_option_enabled`](Self::is_option_enabled), [`is_ready_for_data`](Self::is_ready_for_data),
-///   [`is_suspended_by_peer`](Self::is_suspended_by_peer),
-///   [`peer_signature`](Self::peer_signature), [`pending_requests`](Self::pending_requests),
-///   [`line_state_mask`](Self::line_state_mask), [`modem_state_mask`](Self::modem_state_mask).
-/// * **Inputs** from the network, the clock and the device, named `handle_*`:
-///   [`handle_input`](Self::handle_input), [`handle_timeout`](Self::handle_timeout),
-///   [`handle_modem_lines`](Self::handle_modem_lines), [`handle_line_state`](Self::handle_line_state).
-/// * **Commands** from the application, plain verbs: [`request`](Self::request),
-///   [`barrier`](Self::barrier), [`respond`](Self::respond), [`send_signature`](Self::send_signature),
-///   [`negotiate`](Self::negotiate),
-///   [`suspend_peer`](Self::suspend_peer), [`resume_peer`](Self::resume_peer), ...
+/// * **Getters** (`&self`): [`com_port`](Self::com_port),
+///   [`is_com_port_active`](Self::is_com_port_active),
+///   [`is_option_enabled`](Self::is_option_enabled),
+///   [`is_ready_for_data`](Self::is_ready_for_data),
+///   [`is_suspended_by_peer`](Self::is_suspended_by_peer); (client)
+///   [`pending_requests`](Session::pending_requests); (server)
+///   [`line_state_mask`](Session::line_state_mask),
+///   [`modem_state_mask`](Session::modem_state_mask).
+/// * **Inputs** from the network, the clock and the device, named
+///   `handle_*`: [`handle_input`](Self::handle_input),
+///   [`handle_timeout`](Self::handle_timeout); (server)
+///   [`handle_modem_lines`](Session::handle_modem_lines),
+///   [`handle_line_state`](Session::handle_line_state).
+/// * **Commands** from the application, plain verbs:
+///   [`negotiate`](Self::negotiate), [`suspend_peer`](Self::suspend_peer),
+///   [`resume_peer`](Self::resume_peer),
+///   [`send_telnet_command`](Self::send_telnet_command); (client)
+///   [`request`](Session::request), [`barrier`](Session::barrier),
+///   [`query_modem_state`](Session::query_modem_state),
+///   [`query_line_state`](Session::query_line_state),
+///   [`send_signature`](Session::send_signature); (server)
+///   [`respond`](Session::respond).
 /// * **Outputs**, named `poll_*`: [`poll_event`](Self::poll_event),
-///   [`poll_transmit`](Self::poll_transmit), [`poll_timeout`](Self::poll_timeout);
-///   and [`encode_data`](Self::encode_data), which transmits queued commands
-///   and then the caller's data.
+///   [`poll_transmit`](Self::poll_transmit),
+///   [`poll_timeout`](Self::poll_timeout); and
+///   [`encode_data`](Self::encode_data), which transmits queued commands and
+///   then the caller's data.
 ///
 /// After every input or command, drain the outputs: all events, then the
 /// transmit queue (before or through `encode_data`), then ask for the next
@@ -96,14 +187,13 @@ enum ComPort {
 /// When its queues fill up it stops taking input until the caller drains
 /// them, so a peer can never make it grow.
 #[derive(Clone, Debug)]
-pub struct Session {
-    config: Config,
+pub struct Session<R: Role> {
     decoder: Decoder,
     options: Options,
     queue: CommandQueue<TRANSMIT_QUEUE_CAPACITY>,
-    events: Ring<Event, EVENT_CAPACITY>,
-    pending: Pending<PENDING_REQUEST_CAPACITY>,
-    peer_signature: Text,
+    events: Ring<R::Event, EVENT_CAPACITY>,
+    /// Ours, sent when the peer asks.
+    signature: Signature,
     com_port: ComPort,
     suspended_by_peer: bool,
     /// NVT mode: the last data byte sent was a CR, and its NUL is owed
@@ -112,82 +202,34 @@ pub struct Session {
     /// Room the queue keeps for the answer to one inbound token: the larger
     /// of [`MAX_FIXED_ANSWER_LEN`] and our signature, escaped and framed.
     answer_reserve: u8,
-    /// Server: requests reported to the application and not yet answered;
-    /// the queue keeps room for each answer (at most one per queued event).
-    owed_answers: u8,
-    next_request: u16,
-    /// Server: masks in force. Client: unused.
-    line_state_mask: LineState,
-    modem_state_mask: ModemState,
-    /// Server: the last modem line reading and line-state levels reported
-    /// by the device, and the line errors not yet reported to the client.
-    modem_lines: ModemState,
-    line_state: LineState,
-    line_errors: LineState,
+    role: R,
 }
 
-impl Session {
+impl<R: Role> Session<R> {
     /// A new session; it queues its opening Telnet negotiation at once.
     ///
     /// A client asks for BINARY and SUPPRESS-GO-AHEAD both ways and offers
     /// COM-PORT-OPTION; an access server asks for BINARY both ways, offers
     /// SUPPRESS-GO-AHEAD and ECHO, and asks the client for COM-PORT-OPTION
     /// (accepting it in either direction, as pyserial's PortManager does).
-    pub fn new(config: Config, now: Instant) -> Self {
-        let (acceptance, opening): (Acceptance, &[(TelnetOption, Side)]) = match config.role {
-            Role::Client => (
-                Acceptance {
-                    // BINARY, ECHO, SGA, COM-PORT
-                    local: [true, false, true, true],
-                    remote: [true, true, true, true],
-                },
-                &[
-                    (TelnetOption::Binary, Side::Local),
-                    (TelnetOption::Binary, Side::Remote),
-                    (TelnetOption::SuppressGoAhead, Side::Local),
-                    (TelnetOption::SuppressGoAhead, Side::Remote),
-                    (TelnetOption::ComPort, Side::Local),
-                ],
-            ),
-            Role::Server => (
-                Acceptance {
-                    local: [true, true, true, true],
-                    remote: [true, false, true, true],
-                },
-                &[
-                    (TelnetOption::Binary, Side::Local),
-                    (TelnetOption::Binary, Side::Remote),
-                    (TelnetOption::SuppressGoAhead, Side::Local),
-                    (TelnetOption::Echo, Side::Local),
-                    (TelnetOption::ComPort, Side::Remote),
-                ],
-            ),
-        };
+    pub fn new(config: Config<R>, now: Instant) -> Self {
         let signature_answer = 6 + escaped_len(config.signature.as_bytes());
         let mut session = Session {
-            // At most 6 + 2 * SIGNATURE_CAPACITY = 134.
-            answer_reserve: signature_answer.max(MAX_FIXED_ANSWER_LEN) as u8,
+            decoder: Decoder::default(),
+            options: Options::new(R::ACCEPTANCE),
+            queue: CommandQueue::default(),
+            events: Ring::default(),
+            signature: config.signature,
             com_port: ComPort::Negotiating {
                 deadline: now + config.negotiation_timeout(),
             },
-            config,
-            decoder: Decoder::default(),
-            options: Options::new(acceptance),
-            queue: CommandQueue::default(),
-            events: Ring::default(),
-            pending: Pending::default(),
-            peer_signature: Text::EMPTY,
             suspended_by_peer: false,
-            owed_answers: 0,
             nul_owed: false,
-            next_request: 0,
-            line_state_mask: LineState::EMPTY,
-            modem_state_mask: ModemState::ALL,
-            modem_lines: ModemState::EMPTY,
-            line_state: LineState::EMPTY,
-            line_errors: LineState::EMPTY,
+            // At most 6 + 2 * SIGNATURE_CAPACITY = 134.
+            answer_reserve: signature_answer.max(MAX_FIXED_ANSWER_LEN) as u8,
+            role: R::new(config.role),
         };
-        for &(option, side) in opening {
+        for &(option, side) in R::OPENING {
             let outcome = session.options.request(option, side, true);
             session.apply_negotiation(outcome);
         }
@@ -196,9 +238,13 @@ impl Session {
 
     // ----- A. getters -------------------------------------------------------
 
-    /// Client or access server.
-    pub fn role(&self) -> Role {
-        self.config.role
+    /// Where COM-PORT-OPTION negotiation stands.
+    pub fn com_port(&self) -> ComPortState {
+        match self.com_port {
+            ComPort::Negotiating { .. } => ComPortState::Negotiating,
+            ComPort::Active => ComPortState::Active,
+            ComPort::Unavailable(why) => ComPortState::Unavailable(why),
+        }
     }
 
     /// COM-PORT-OPTION is agreed in at least one direction.
@@ -229,47 +275,34 @@ impl Session {
         !self.suspended_by_peer && !binary_in_flight
     }
 
-    /// The last signature the peer sent (empty if none).
-    pub fn peer_signature(&self) -> &[u8] {
-        self.peer_signature.as_bytes()
-    }
-
-    /// Client requests waiting for a reply.
-    pub fn pending_requests(&self) -> usize {
-        self.pending.waiting()
-    }
-
-    /// Server: the NOTIFY-LINESTATE mask the client set (default: none).
-    pub fn line_state_mask(&self) -> LineState {
-        self.line_state_mask
-    }
-
-    /// Server: the NOTIFY-MODEMSTATE mask the client set (default: all).
-    pub fn modem_state_mask(&self) -> ModemState {
-        self.modem_state_mask
-    }
-
     // ----- B. inputs ----------------------------------------------------------
 
-    /// Takes bytes received from the peer. Data is copied to `data`; Telnet
-    /// and com-port commands become events and queued answers.
+    /// Takes bytes received from the peer. Data is copied to `data` (an
+    /// array, so it always has room for at least one byte); Telnet and
+    /// com-port commands become events and queued answers.
     ///
     /// Decoding stops early, with `consumed < input.len()`, when `data` is
-    /// full, when the event or transmit queues need draining, or right
-    /// before a data byte that follows an event: every data byte written by
-    /// one call comes before every event it queued. Drain the events and the
-    /// transmit queue, then call again with the rest of the input. `data`
-    /// must hold at least one byte, or data in the input is never taken.
-    pub fn handle_input(&mut self, now: Instant, input: &[u8], data: &mut [u8]) -> Received {
+    /// full, when the event or transmit queues need draining, when a
+    /// server's application owes the answer to a request, or right before a
+    /// data byte that follows an event: every data byte written by one call
+    /// comes before every event it queued. Drain the events (answering a
+    /// server's requests) and the transmit queue, then call again with the
+    /// rest of the input.
+    pub fn handle_input<const N: usize>(
+        &mut self,
+        now: Instant,
+        input: &[u8],
+        data: &mut [u8; N],
+    ) -> Received {
+        const { assert!(N > 0, "the data buffer must hold at least one byte") };
         let mut consumed = 0;
         let mut data_len = 0;
+        // Decoding goes on only while no event waits (`has_room_for_token`),
+        // so data never overtakes an event.
         while consumed < input.len() && self.has_room_for_token() {
-            let out = if self.events.is_empty() {
-                &mut data[data_len..]
-            } else {
-                &mut [][..]
-            };
-            let step = self.decoder.decode(&input[consumed..], out);
+            let step = self
+                .decoder
+                .decode(&input[consumed..], &mut data[data_len..]);
             consumed += step.consumed;
             data_len += step.written;
             match step.token {
@@ -281,131 +314,27 @@ impl Session {
     }
 
     /// Tells the session the time; fires what is due. Calling it early or
-    /// twice does nothing.
+    /// twice does nothing; if more is due than the event queue holds, the
+    /// rest fires at the next call, after the events are drained.
     pub fn handle_timeout(&mut self, now: Instant) {
         if let ComPort::Negotiating { deadline } = self.com_port {
             if deadline <= now && self.events.free() > 0 {
-                self.com_port = ComPort::Unavailable;
-                self.push_event(Event::ComPortUnavailable(crate::Unavailable::TimedOut));
+                self.com_port = ComPort::Unavailable(Unavailable::TimedOut);
+                self.push_shared(Shared::ComPortUnavailable(Unavailable::TimedOut));
             }
         }
         if self.suspended_by_peer {
             return; // requests are held back, so they cannot be late
         }
         while self.events.free() > 0 {
-            let Some(request) = self.pending.expire(now) else {
+            let Some(event) = self.role.expire(now) else {
                 break;
             };
-            self.push_event(Event::Timeout {
-                id: request.id,
-                request: request.command,
-            });
+            self.push_event(event);
         }
-    }
-
-    /// Server: the device's modem lines now (CD, RI, DSR, CTS; any change
-    /// bits given are ignored). If a line changed, one NOTIFY-MODEMSTATE
-    /// carrying the levels and change bits under the client's mask is
-    /// queued. On `Err` nothing changed; call again after transmitting.
-    pub fn handle_modem_lines(&mut self, lines: ModemState) -> Result<(), Error> {
-        self.require_role(Role::Server)?;
-        let reading = lines & ModemState::LINES;
-        let previous = self.modem_lines;
-        if reading == previous {
-            return Ok(());
-        }
-        let value = reading.with_changes_since(previous);
-        let changed = ModemState((reading.0 ^ previous.0) | (value.0 & !ModemState::LINES.0));
-        if self.is_com_port_active() && !(changed & self.modem_state_mask).is_empty() {
-            let notify = Command::NotifyModemState(value & self.modem_state_mask);
-            self.initiate(&notify, &[])?;
-        }
-        self.modem_lines = reading;
-        Ok(())
-    }
-
-    /// Server: the device's line state. The error bits (overrun, parity,
-    /// framing, break) are events: each is reported once, in a notification
-    /// or the answer to the client's next poll. The other bits are levels:
-    /// a notification goes out when a level under the mask changes. On
-    /// `Err` nothing changed; call again after transmitting.
-    pub fn handle_line_state(&mut self, state: LineState) -> Result<(), Error> {
-        self.require_role(Role::Server)?;
-        let mask = self.line_state_mask;
-        let levels = LineState(state.0 & !LineState::ERRORS.0);
-        // Errors the mask hides when they happen are not reported later.
-        let errors = (state & LineState::ERRORS & mask) | self.line_errors;
-        let level_changed = !(LineState(levels.0 ^ self.line_state.0) & mask).is_empty();
-        let new_error = !(state & LineState::ERRORS & mask).is_empty();
-        self.line_state = levels;
-        self.line_errors = errors;
-        if self.is_com_port_active() && (level_changed || new_error) {
-            let notify = Command::NotifyLineState((levels | errors) & mask);
-            self.initiate(&notify, &[])?;
-            self.line_errors = LineState(errors.0 & !mask.0);
-        }
-        Ok(())
-    }
-
-    /// Server: the line state for a poll answer; reported errors are cleared.
-    fn take_line_state(&mut self) -> LineState {
-        let mask = self.line_state_mask;
-        let report = (self.line_state | self.line_errors) & mask;
-        self.line_errors = LineState(self.line_errors.0 & !mask.0);
-        report
     }
 
     // ----- C. commands --------------------------------------------------------
-
-    /// Client: sends a request and, unless its kind's ack policy is
-    /// [`AckPolicy::None`], waits for the reply until the request timeout.
-    /// Requests are pipelined: nothing waits for an earlier reply.
-    pub fn request(&mut self, now: Instant, command: Command) -> Result<RequestId, Error> {
-        let policy = self.config.ack_policy(command.kind());
-        self.request_with_policy(now, command, policy)
-    }
-
-    /// Client: asks for the server's signature (an empty SIGNATURE).
-    pub fn request_signature(&mut self, now: Instant) -> Result<RequestId, Error> {
-        self.request(now, Command::Signature)
-    }
-
-    /// Client: a barrier. Its reply (or timeout) arrives once the server has
-    /// processed everything sent before it; it is a SET-BAUDRATE query,
-    /// which every server answers and which changes nothing.
-    pub fn barrier(&mut self, now: Instant) -> Result<RequestId, Error> {
-        self.request_with_policy(now, Command::SetBaudRate(0), AckPolicy::Lenient)
-    }
-
-    /// Client: polls the server's modem state (NOTIFY-MODEMSTATE with value
-    /// 0). A server that answers does so with a notification.
-    pub fn query_modem_state(&mut self) -> Result<(), Error> {
-        self.send_initiated(Role::Client, Command::NotifyModemState(ModemState::EMPTY))
-    }
-
-    /// Client: polls the server's line state.
-    pub fn query_line_state(&mut self) -> Result<(), Error> {
-        self.send_initiated(Role::Client, Command::NotifyLineState(LineState::EMPTY))
-    }
-
-    /// Client: sends our signature unasked. (Asked, either role answers
-    /// with the configured signature by itself.)
-    pub fn send_signature(&mut self, signature: &[u8]) -> Result<(), Error> {
-        self.require_role(Role::Client)?;
-        if signature.is_empty() || signature.len() > SIGNATURE_CAPACITY {
-            return Err(Error::InvalidSignature);
-        }
-        self.initiate(&Command::Signature, signature)
-    }
-
-    /// Server: answers an [`Event::Request`] with the value now in use
-    /// (which may differ from the one asked for).
-    pub fn respond(&mut self, reply: Command) -> Result<(), Error> {
-        self.require_role(Role::Server)?;
-        self.answer(&reply, &[])?;
-        self.owed_answers = self.owed_answers.saturating_sub(1);
-        Ok(())
-    }
 
     /// Asks the peer to stop sending data and commands (FLOWCONTROL-SUSPEND).
     pub fn suspend_peer(&mut self) -> Result<(), Error> {
@@ -427,8 +356,11 @@ impl Session {
         side: Side,
         enable: bool,
     ) -> Result<(), Error> {
-        if self.queue.free() < 3 || self.events.free() < MAX_EVENTS_PER_TOKEN {
+        if self.queue.free() < 3 + self.reserved() {
             return Err(Error::TransmitQueueFull);
+        }
+        if self.events.free() == 0 {
+            return Err(Error::EventQueueFull);
         }
         let outcome = self.options.request(option, side, enable);
         self.apply_negotiation(outcome);
@@ -437,14 +369,20 @@ impl Session {
 
     /// Sends a two-byte Telnet command (e.g. BRK), in order with the data.
     pub fn send_telnet_command(&mut self, command: TelnetCommand) -> Result<(), Error> {
-        self.initiate_bytes(&[IAC, command.to_byte()])
+        let bytes = [IAC, command.to_byte()];
+        let room = self.queue.free() >= bytes.len() + self.reserved();
+        if room && self.queue.push(&bytes, Urgency::Held) {
+            Ok(())
+        } else {
+            Err(Error::TransmitQueueFull)
+        }
     }
 
     // ----- D. outputs ---------------------------------------------------------
 
     /// The next event, oldest first.
     #[must_use]
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<R::Event> {
         self.events.pop()
     }
 
@@ -466,12 +404,12 @@ impl Session {
             ComPort::Negotiating { deadline } => Some(deadline),
             _ => None,
         };
-        let requests = if self.suspended_by_peer {
+        let role = if self.suspended_by_peer {
             None
         } else {
-            self.pending.earliest_deadline()
+            self.role.next_deadline()
         };
-        match (negotiation, requests) {
+        match (negotiation, role) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -504,64 +442,22 @@ impl Session {
 
     // ----- internals ----------------------------------------------------------
 
-    fn require_role(&self, role: Role) -> Result<(), Error> {
-        if self.config.role == role {
-            Ok(())
-        } else {
-            Err(Error::WrongRole)
-        }
-    }
-
     fn has_room_for_token(&self) -> bool {
-        self.events.free() >= MAX_EVENTS_PER_TOKEN && self.queue.free() >= self.reserved()
+        self.events.free() == EVENT_CAPACITY
+            && self.queue.free() >= self.reserved()
+            && self.role.may_decode()
     }
 
-    /// Queue room that later tokens may not take: the answer to the next
-    /// token, and the application's answers to the requests it was given.
+    /// Queue room that what we initiate may not take: the answer to the
+    /// next token, and what the role keeps for its own answers.
     fn reserved(&self) -> usize {
-        usize::from(self.answer_reserve) + usize::from(self.owed_answers) * MAX_FIXED_ANSWER_LEN
-    }
-
-    fn request_with_policy(
-        &mut self,
-        now: Instant,
-        command: Command,
-        policy: AckPolicy,
-    ) -> Result<RequestId, Error> {
-        self.require_role(Role::Client)?;
-        if policy != AckPolicy::None && self.pending.is_full() {
-            return Err(Error::TooManyPendingRequests);
-        }
-        self.initiate(&command, &[])?;
-        let id = RequestId(self.next_request);
-        self.next_request = self.next_request.wrapping_add(1);
-        if policy != AckPolicy::None {
-            // Room was checked above.
-            let _ = self.pending.push(Request {
-                id,
-                command,
-                policy,
-                stage: if self.suspended_by_peer {
-                    Stage::Held
-                } else {
-                    Stage::Sent
-                },
-                deadline: now + self.config.request_timeout(),
-            });
-        }
-        Ok(id)
-    }
-
-    /// Queues a command this end initiates (held back while suspended).
-    fn send_initiated(&mut self, role: Role, command: Command) -> Result<(), Error> {
-        self.require_role(role)?;
-        self.initiate(&command, &[])
+        usize::from(self.answer_reserve) + self.role.reserved()
     }
 
     /// Queues a command this end initiates, held back while the peer has
     /// suspended us. It may not take the room kept for answering the peer:
     /// otherwise a peer that suspends us could never be read again.
-    fn initiate(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
+    pub(crate) fn initiate(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
         let len = 6 + escaped_len(text) + 2 * command.value().1;
         if self.queue.free() < len + self.reserved() {
             return Err(Error::TransmitQueueFull);
@@ -569,13 +465,10 @@ impl Session {
         self.push_command(command, text, Urgency::Held)
     }
 
-    fn initiate_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let room = self.queue.free() >= bytes.len() + self.reserved();
-        if room && self.queue.push(bytes, Urgency::Held) {
-            Ok(())
-        } else {
-            Err(Error::TransmitQueueFull)
-        }
+    /// Queues a command in this role's direction that goes out even while
+    /// the peer has suspended us: an answer, or flow control.
+    pub(crate) fn answer(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
+        self.push_command(command, text, Urgency::Must)
     }
 
     /// Queues `IAC SB COM-PORT-OPTION code value text IAC SE` with the code
@@ -586,11 +479,7 @@ impl Session {
         text: &[u8],
         urgency: Urgency,
     ) -> Result<(), Error> {
-        let offset = match self.config.role {
-            Role::Client => 0,
-            Role::Server => SERVER_OFFSET,
-        };
-        let code = command.kind().code() + offset;
+        let code = command.kind().code() + R::CODE_OFFSET;
         let (value, len) = command.value();
         let parts: [&[u8]; 3] = [&[code], &value[..len], text];
         if self
@@ -603,16 +492,14 @@ impl Session {
         }
     }
 
-    /// Queues a command in this role's direction that goes out even while
-    /// the peer has suspended us: an answer, or flow control.
-    fn answer(&mut self, command: &Command, text: &[u8]) -> Result<(), Error> {
-        self.push_command(command, text, Urgency::Must)
-    }
-
-    fn push_event(&mut self, event: Event) {
+    pub(crate) fn push_event(&mut self, event: R::Event) {
         // Callers check for room first; `has_room_for_token` guarantees it
         // while decoding.
         let _ = self.events.push(event);
+    }
+
+    pub(crate) fn push_shared(&mut self, event: Shared) {
+        self.push_event(R::shared(event));
     }
 
     /// Queues the reply of a negotiation step and reports what changed.
@@ -621,7 +508,7 @@ impl Session {
             let _ = self.queue.push(&[IAC, verb.to_byte(), code], Urgency::Must);
         }
         if let Some((option, side, enabled)) = outcome.changed {
-            self.push_event(Event::OptionChanged {
+            self.push_shared(Shared::OptionChanged {
                 option,
                 side,
                 enabled,

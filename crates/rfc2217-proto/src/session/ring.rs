@@ -18,10 +18,6 @@ impl<T: Copy, const N: usize> Default for Ring<T, N> {
 }
 
 impl<T: Copy, const N: usize> Ring<T, N> {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     pub(crate) fn free(&self) -> usize {
         N - usize::from(self.len)
     }
@@ -62,7 +58,7 @@ mod tests {
                 [ring.pop(), ring.pop(), ring.pop(), ring.pop()],
                 [Some(round + 10), Some(round + 20), Some(round + 30), None]
             );
-            assert!(ring.is_empty());
+            assert_eq!(ring.free(), 3);
         }
     }
 }

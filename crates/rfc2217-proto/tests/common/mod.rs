@@ -5,28 +5,38 @@
 use core::time::Duration;
 
 use rfc2217_proto::{
-    Command, Config, Control, DataSize, Event, Instant, Parity, Purge, Session, StopSize,
-    TRANSMIT_QUEUE_CAPACITY,
+    Client, ClientEvent, Command, Config, Control, DataSize, Instant, Parity, Purge, Role, Server,
+    ServerEvent, Session, StopSize, TRANSMIT_QUEUE_CAPACITY,
 };
 
 /// Everything one session produced while being driven.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Log {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log<E> {
     /// Data delivered to the application.
     pub data: Vec<u8>,
     /// Events, in order.
-    pub events: Vec<Event>,
+    pub events: Vec<E>,
     /// Data and events interleaved as they came (adjacent data merged).
-    pub sequence: Vec<Item>,
+    pub sequence: Vec<Item<E>>,
+}
+
+impl<E> Default for Log<E> {
+    fn default() -> Self {
+        Log {
+            data: Vec::new(),
+            events: Vec::new(),
+            sequence: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item {
+pub enum Item<E> {
     Data(Vec<u8>),
-    Event(Event),
+    Event(E),
 }
 
-impl Log {
+impl<E: Copy> Log<E> {
     fn data(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
@@ -38,7 +48,7 @@ impl Log {
         }
     }
 
-    fn event(&mut self, event: Event) {
+    fn event(&mut self, event: E) {
         self.events.push(event);
         self.sequence.push(Item::Event(event));
     }
@@ -46,44 +56,100 @@ impl Log {
 
 /// Feeds `input` to `session` in one call sequence, draining events (each
 /// handed to `on_event`) and transmit after every call, as the run loop
-/// prescribes. Returns the bytes the session transmitted.
-pub fn feed(
-    session: &mut Session,
+/// prescribes, with a data buffer of `data_buffer` bytes (one of
+/// [`DATA_BUFFERS`]; anything else gets 4096). Returns the bytes the
+/// session transmitted; fails if the session stops taking input with
+/// everything drained.
+pub fn feed<R: Role>(
+    session: &mut Session<R>,
     now: Instant,
-    mut input: &[u8],
+    input: &[u8],
     data_buffer: usize,
-    log: &mut Log,
-    on_event: &mut dyn FnMut(&mut Session, Event),
+    log: &mut Log<R::Event>,
+    on_event: &mut dyn FnMut(&mut Session<R>, R::Event),
 ) -> Vec<u8> {
-    let mut data = vec![0u8; data_buffer];
-    let mut sent = drain_transmit(session);
-    loop {
-        let received = session.handle_input(now, input, &mut data);
-        assert!(received.consumed <= input.len());
-        input = &input[received.consumed..];
-        log.data(&data[..received.data_len]);
+    let (sent, consumed) = feed_until_stalled(session, now, input, data_buffer, log, on_event);
+    assert_eq!(consumed, input.len(), "no progress with everything drained");
+    sent
+}
+
+/// As [`feed`], but stops where the session takes no more input with
+/// everything drained (a server whose application has not answered a
+/// request); returns the bytes transmitted and the input consumed.
+pub fn feed_until_stalled<R: Role>(
+    session: &mut Session<R>,
+    now: Instant,
+    input: &[u8],
+    data_buffer: usize,
+    log: &mut Log<R::Event>,
+    on_event: &mut dyn FnMut(&mut Session<R>, R::Event),
+) -> (Vec<u8>, usize) {
+    match data_buffer {
+        1 => feed_with::<R, 1>(session, now, input, log, on_event),
+        2 => feed_with::<R, 2>(session, now, input, log, on_event),
+        3 => feed_with::<R, 3>(session, now, input, log, on_event),
+        7 => feed_with::<R, 7>(session, now, input, log, on_event),
+        16 => feed_with::<R, 16>(session, now, input, log, on_event),
+        64 => feed_with::<R, 64>(session, now, input, log, on_event),
+        _ => feed_with::<R, 4096>(session, now, input, log, on_event),
+    }
+}
+
+/// The data buffer sizes `feed` offers.
+pub const DATA_BUFFERS: [usize; 7] = [1, 2, 3, 7, 16, 64, 4096];
+
+fn feed_with<R: Role, const N: usize>(
+    session: &mut Session<R>,
+    now: Instant,
+    input: &[u8],
+    log: &mut Log<R::Event>,
+    on_event: &mut dyn FnMut(&mut Session<R>, R::Event),
+) -> (Vec<u8>, usize) {
+    let mut data = [0u8; N];
+    // Drain what earlier commands left first, as the run loop prescribes.
+    let mut drain = |session: &mut Session<R>, log: &mut Log<R::Event>| {
         while let Some(event) = session.poll_event() {
             log.event(event);
             on_event(session, event);
         }
-        sent.extend(drain_transmit(session));
-        if input.is_empty() {
-            return sent;
+        drain_transmit(session)
+    };
+    let mut sent = drain(session, log);
+    let mut consumed = 0;
+    while consumed < input.len() {
+        let received = session.handle_input(now, &input[consumed..], &mut data);
+        assert!(received.consumed <= input.len() - consumed);
+        consumed += received.consumed;
+        log.data(&data[..received.data_len]);
+        let answers = drain(session, log);
+        let progress = received.consumed > 0 || received.data_len > 0 || !answers.is_empty();
+        sent.extend(answers);
+        if !progress {
+            break;
         }
-        assert!(
-            received.consumed > 0 || received.data_len > 0,
-            "no progress with everything drained"
-        );
+    }
+    (sent, consumed)
+}
+
+/// An access server's application that answers every request as `port`
+/// applies it, inside its event loop.
+pub fn answering(port: &mut FakePort) -> impl FnMut(&mut Session<Server>, ServerEvent) + '_ {
+    move |server, event| {
+        if let ServerEvent::Request(request) = event {
+            server
+                .respond(port.apply(request))
+                .expect("room for the answer");
+        }
     }
 }
 
-pub fn drain_transmit(session: &mut Session) -> Vec<u8> {
+pub fn drain_transmit<R: Role>(session: &mut Session<R>) -> Vec<u8> {
     let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
     let n = session.poll_transmit(&mut out);
     out[..n].to_vec()
 }
 
-pub fn drain_events(session: &mut Session) -> Vec<Event> {
+pub fn drain_events<R: Role>(session: &mut Session<R>) -> Vec<R::Event> {
     std::iter::from_fn(|| session.poll_event()).collect()
 }
 
@@ -207,14 +273,16 @@ impl FakePort {
 
 /// A client and an access server connected in memory.
 pub struct Pair {
-    pub client: Session,
-    pub server: Session,
-    pub client_log: Log,
-    pub server_log: Log,
+    pub client: Session<Client>,
+    pub server: Session<Server>,
+    pub client_log: Log<ClientEvent>,
+    pub server_log: Log<ServerEvent>,
     pub port: FakePort,
     /// The server application answers requests (turn off to test timeouts).
     pub answer_requests: bool,
     pub now: Instant,
+    /// Bytes on their way; the server's may wait while its application
+    /// owes an answer.
     to_server: Vec<u8>,
     to_client: Vec<u8>,
     /// Application data waiting for `encode_data`.
@@ -232,7 +300,7 @@ impl Pair {
         Pair::with(Config::client(), Config::server())
     }
 
-    pub fn with(client: Config, server: Config) -> Self {
+    pub fn with(client: Config<Client>, server: Config<Server>) -> Self {
         let now = Instant::ZERO;
         let mut client = Session::new(client, now);
         let mut server = Session::new(server, now);
@@ -273,28 +341,28 @@ impl Pair {
 
     /// Moves bytes both ways until nothing is in flight.
     pub fn drive(&mut self) {
+        let mut stalled = 0;
         for _ in 0..100 {
             self.encode_outgoing();
-            if self.to_server.is_empty() && self.to_client.is_empty() {
+            if self.to_server.len() == stalled && self.to_client.is_empty() {
                 return;
             }
             self.flights += 1;
-            let wire = std::mem::take(&mut self.to_server);
             let (port, answer) = (&mut self.port, self.answer_requests);
-            let sent = feed(
+            let (sent, consumed) = feed_until_stalled(
                 &mut self.server,
                 self.now,
-                &wire,
+                &self.to_server,
                 4096,
                 &mut self.server_log,
                 &mut |server, event| {
-                    if let (Event::Request(request), true) = (event, answer) {
-                        server
-                            .respond(port.apply(request))
-                            .expect("room for the answer");
+                    if answer {
+                        answering(port)(server, event);
                     }
                 },
             );
+            self.to_server.drain(..consumed);
+            stalled = self.to_server.len();
             self.to_client.extend(&sent);
             self.wire_to_client.extend(&sent);
             let wire = std::mem::take(&mut self.to_client);
@@ -330,17 +398,8 @@ impl Pair {
     /// Moves the clock on, fires due timers on both ends, and drives.
     pub fn advance(&mut self, by: Duration) {
         self.now = self.now + by;
-        for (session, log) in [
-            (&mut self.client, &mut self.client_log),
-            (&mut self.server, &mut self.server_log),
-        ] {
-            if session.poll_timeout().is_some_and(|due| due <= self.now) {
-                session.handle_timeout(self.now);
-                for event in drain_events(session) {
-                    log.event(event);
-                }
-            }
-        }
+        fire_timers(&mut self.client, &mut self.client_log, self.now);
+        fire_timers(&mut self.server, &mut self.server_log, self.now);
         let sent = drain_transmit(&mut self.client);
         self.to_server.extend(&sent);
         self.wire_to_server.extend(&sent);
@@ -351,16 +410,36 @@ impl Pair {
     }
 
     /// Client events since the last call.
-    pub fn take_client_events(&mut self) -> Vec<Event> {
+    pub fn take_client_events(&mut self) -> Vec<ClientEvent> {
         std::mem::take(&mut self.client_log.events)
     }
 
-    pub fn take_server_events(&mut self) -> Vec<Event> {
+    pub fn take_server_events(&mut self) -> Vec<ServerEvent> {
         std::mem::take(&mut self.server_log.events)
     }
 }
 
-fn encode(session: &mut Session, outgoing: &mut Vec<u8>, wire: &mut Vec<u8>, record: &mut Vec<u8>) {
+/// Fires what is due at `now`, draining events between calls until
+/// nothing more is due.
+fn fire_timers<R: Role>(session: &mut Session<R>, log: &mut Log<R::Event>, now: Instant) {
+    while session.poll_timeout().is_some_and(|due| due <= now) {
+        session.handle_timeout(now);
+        let events = drain_events(session);
+        if events.is_empty() {
+            return;
+        }
+        for event in events {
+            log.event(event);
+        }
+    }
+}
+
+fn encode<R: Role>(
+    session: &mut Session<R>,
+    outgoing: &mut Vec<u8>,
+    wire: &mut Vec<u8>,
+    record: &mut Vec<u8>,
+) {
     let mut out = vec![0u8; TRANSMIT_QUEUE_CAPACITY + 2 * outgoing.len() + 16];
     let encoded = session.encode_data(outgoing, &mut out);
     outgoing.drain(..encoded.consumed);
