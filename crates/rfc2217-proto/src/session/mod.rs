@@ -288,6 +288,15 @@ impl<R: Role> Session<R> {
     /// comes before every event it queued. Drain the events (answering a
     /// server's requests) and the transmit queue, then call again with the
     /// rest of the input.
+    ///
+    /// A buffer with no room cannot be passed, so the run loop cannot spin
+    /// on data it has nowhere to put:
+    ///
+    /// ```compile_fail
+    /// # use rfc2217_proto::{Config, Instant, Session};
+    /// let mut client = Session::new(Config::client(), Instant::ZERO);
+    /// let _ = client.handle_input(Instant::ZERO, b"data", &mut [0u8; 0]);
+    /// ```
     pub fn handle_input<const N: usize>(
         &mut self,
         now: Instant,
