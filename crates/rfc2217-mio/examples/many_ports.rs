@@ -48,8 +48,8 @@ impl Job {
                     result: Err(error), ..
                 } => println!("{name}: {error}"),
                 PortEvent::Answer { .. } => {}
-                PortEvent::ModemState(lines) => println!("{name}: modem lines {lines:?}"),
-                PortEvent::LineState(state) => println!("{name}: line state {state:?}"),
+                PortEvent::ModemState(lines) => println!("{name}: modem lines {lines}"),
+                PortEvent::LineState(state) => println!("{name}: line state {state}"),
                 PortEvent::Suspended | PortEvent::Resumed => println!("{name}: {event:?}"),
                 PortEvent::Closed(reason) => println!("{name}: closed: {reason}"),
             }

@@ -31,7 +31,9 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use rfc2217_mio::{PortConfig, Server};
-use rfc2217_proto::{self as proto, Config, Session, TRANSMIT_QUEUE_CAPACITY};
+use rfc2217_proto::{
+    self as proto, Client as ClientRole, Config, Session, TRANSMIT_QUEUE_CAPACITY,
+};
 
 /// Payload bytes a session has sent and not yet seen echoed, at most.
 const WINDOW: usize = 16 * 1024;
@@ -244,7 +246,7 @@ impl Payload {
 /// One client session over a non-blocking socket.
 struct Client {
     stream: TcpStream,
-    session: Session,
+    session: Session<ClientRole>,
     /// Wire bytes the socket did not take yet.
     out: Vec<u8>,
     sent: usize,
@@ -403,7 +405,7 @@ impl Clients {
 /// Buffers the sessions share.
 struct Buffers {
     wire: Vec<u8>,
-    data: Vec<u8>,
+    data: Box<[u8; CHUNK]>,
     out: Vec<u8>,
 }
 
@@ -411,7 +413,7 @@ impl Default for Buffers {
     fn default() -> Self {
         Buffers {
             wire: vec![0; CHUNK],
-            data: vec![0; CHUNK],
+            data: Box::new([0; CHUNK]),
             out: vec![0; 2 * CHUNK + TRANSMIT_QUEUE_CAPACITY],
         }
     }

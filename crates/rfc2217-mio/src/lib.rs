@@ -66,7 +66,7 @@
 //!             PortEvent::Opened => drop(port.set_dtr_rts(false, true)?),
 //!             PortEvent::OpenFailed(error) => return Err(error.into()),
 //!             PortEvent::Answer { result, .. } => drop(result?),
-//!             PortEvent::ModemState(lines) => println!("modem lines {lines:?}"),
+//!             PortEvent::ModemState(lines) => println!("modem lines {lines}"),
 //!             other => println!("{other:?}"),
 //!         }
 //!     }

@@ -114,7 +114,7 @@ fn a_rejected_setting_names_the_value_in_use() {
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "server rejected SET-DATASIZE Seven: it uses Eight"
+        "server rejected SET-DATASIZE 7 (in use: SET-DATASIZE 8)"
     );
     // Asking what is in use is no rejection.
     let in_use = driver.request(Command::SetDataSize(DataSize::Query));

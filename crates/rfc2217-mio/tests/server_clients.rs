@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rfc2217_mio::{PortConfig, SecondClient, BUSY_MESSAGE};
 use rfc2217_port::Settings;
-use rfc2217_proto::{Command, Control, DataSize, Event, ModemState};
+use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState};
 use server_common::{random_bytes, read_refusal, start, start_ports, TestClient};
 
 /// A new client finds the port healthy: it negotiates, gets answers, and
@@ -80,7 +80,7 @@ fn the_next_client_finds_the_defaults_and_the_lines_down() {
     first.ask(Command::SetControl(Control::RtsOn));
     first.take_event(
         "CTS, DSR and CD up",
-        |e| matches!(e, Event::ModemState(s) if s.contains(ModemState::CTS | ModemState::DSR)),
+        |e| matches!(e, ClientEvent::ModemState(s) if s.contains(ModemState::CTS | ModemState::DSR)),
     );
     drop(first);
 
@@ -107,7 +107,7 @@ fn the_next_client_finds_the_defaults_and_the_lines_down() {
     next.session.query_modem_state().unwrap();
     next.transmit();
     next.take_event("the modem lines", |e| {
-        *e == Event::ModemState(ModemState::EMPTY)
+        *e == ClientEvent::ModemState(ModemState::EMPTY)
     });
 }
 

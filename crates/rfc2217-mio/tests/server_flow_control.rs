@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rfc2217_blocking::{Device, DeviceReader, Loopback};
 use rfc2217_mio::PortConfig;
 use rfc2217_port::Settings;
-use rfc2217_proto::{Command, Event, LineState, ModemState, Purge};
+use rfc2217_proto::{ClientEvent, Command, LineState, ModemState, Purge};
 use server_common::{random_bytes, start, TestClient};
 
 /// What the server may hold for one connection: a few 16 KiB chunks on
@@ -90,7 +90,7 @@ fn a_device_that_stops_taking_data_suspends_the_client_until_it_drains() {
     let mut rest = &payload[..];
     let mut out = vec![0u8; 16 * 1024];
     client.wait_until("the server to suspend us", |c| {
-        if c.events.contains(&Event::Suspended) {
+        if c.events.contains(&ClientEvent::Suspended) {
             return true;
         }
         let take = rest.len().min(1024);
@@ -103,7 +103,7 @@ fn a_device_that_stops_taking_data_suspends_the_client_until_it_drains() {
     assert_eq!(loopback.buffered(), 4096);
     // Once the device drains, the server resumes us and nothing is lost.
     open.store(true, Ordering::Release);
-    client.take_event("the server to resume us", |e| *e == Event::Resumed);
+    client.take_event("the server to resume us", |e| *e == ClientEvent::Resumed);
     client.send(rest);
     let echo = client.take_data(payload.len());
     assert!(echo == payload, "the echo differs");
@@ -203,4 +203,51 @@ fn data_waiting_for_a_stalled_device_is_no_idleness() {
     );
     // Silence once everything was taken is idleness.
     client.wait_closed();
+}
+
+/// A request decoded behind data the device has not taken yet waits with
+/// it (the session reads nothing more meanwhile); once the device drains it
+/// is carried out and answered, and the input after it is read on.
+#[test]
+fn a_request_behind_data_for_a_stalled_device_is_answered_once_it_drains() {
+    let loopback = Loopback::with_capacity(4096);
+    let open = Arc::new(AtomicBool::new(false));
+    let (device_loop, device_open) = (loopback.clone(), Arc::clone(&open));
+    let server = start(PortConfig::in_process(move || {
+        Ok(Box::new(Gated {
+            inner: device_loop.clone(),
+            open: Arc::clone(&device_open),
+        }) as Box<dyn Device>)
+    }));
+    let mut client = TestClient::ready(server.local_addr());
+    let before = random_bytes(8 * 1024, 11);
+    let after = random_bytes(8 * 1024, 12);
+    // Data, a request, more data and a query in one write: the server
+    // decodes the request while most of the data before it waits for the
+    // device.
+    let mut out = vec![0u8; 64 * 1024];
+    let mut wire = Vec::new();
+    let encoded = client.session.encode_data(&before, &mut out);
+    assert_eq!(encoded.consumed, before.len());
+    wire.extend_from_slice(&out[..encoded.written]);
+    let now = client.now();
+    let set = Command::SetBaudRate(19_200);
+    let set_id = client.session.request(now, set).unwrap().unwrap();
+    let encoded = client.session.encode_data(&after, &mut out);
+    assert_eq!(encoded.consumed, after.len());
+    wire.extend_from_slice(&out[..encoded.written]);
+    let query_id = client.session.request(now, Command::SetBaudRate(0));
+    let query_id = query_id.unwrap().unwrap();
+    let n = client.session.poll_transmit(&mut out);
+    wire.extend_from_slice(&out[..n]);
+    client.stream.write_all(&wire).unwrap();
+    // The device stalls with our data in front of the request.
+    client.take_event("the server to suspend us", |e| *e == ClientEvent::Suspended);
+    assert_eq!(loopback.buffered(), 4096);
+    open.store(true, Ordering::Release);
+    assert_eq!(client.reply(set_id), set);
+    assert_eq!(client.reply(query_id), set);
+    let echo = client.take_data(before.len() + after.len());
+    assert!(echo == [before, after].concat(), "the echo differs");
+    client.take_event("the server to resume us", |e| *e == ClientEvent::Resumed);
 }

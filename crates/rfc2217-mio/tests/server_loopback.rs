@@ -8,7 +8,7 @@ mod server_common;
 use rfc2217_mio::PortConfig;
 use rfc2217_port::{opening_requests, Settings, LINE_STATE_MASK};
 use rfc2217_proto::{
-    Command, Control, ControlGroup, DataSize, Event, LineState, ModemState, Parity, Purge,
+    ClientEvent, Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
     ReplyStatus, StopSize, TelnetCommand,
 };
 use serialport::{DataBits, FlowControl, StopBits};
@@ -33,14 +33,18 @@ fn the_opening_batch_and_the_signature_are_answered_in_one_go() {
     let mut masks = Vec::new();
     for request in opening_requests(&settings, true, true) {
         let id = client.session.request(now, request).unwrap();
-        match request {
+        match (request, id) {
             // Masks are not awaited by default: their answers come as
             // unsolicited replies.
-            Command::SetLineStateMask(_) | Command::SetModemStateMask(_) => masks.push(request),
-            _ => awaited.push((request, id)),
+            (Command::SetLineStateMask(_) | Command::SetModemStateMask(_), None) => {
+                masks.push(request)
+            }
+            (_, Some(id)) => awaited.push((request, id)),
+            other => panic!("an awaited request without an id: {other:?}"),
         }
     }
-    let signature = client.session.request_signature(now).unwrap();
+    let signature = client.session.request(now, Command::Signature).unwrap();
+    let signature = signature.expect("the signature is awaited");
     client.transmit();
     for (request, id) in awaited {
         assert_eq!(client.reply(id), request);
@@ -48,21 +52,23 @@ fn the_opening_batch_and_the_signature_are_answered_in_one_go() {
     for mask in masks {
         client.take_event(
             "the mask's answer",
-            |e| matches!(e, Event::Reply { id: None, reply, .. } if *reply == mask),
+            |e| matches!(e, ClientEvent::Reply { id: None, reply, .. } if *reply == mask),
         );
     }
-    assert_eq!(client.reply(signature), Command::Signature);
-    assert_eq!(client.session.peer_signature(), b"mio port 7");
+    let text = client.signature(signature);
+    assert_eq!(text.as_bytes(), b"mio port 7");
+    assert!(!text.is_truncated());
 }
 
 #[test]
 fn the_default_signature_names_the_crate_and_the_device() {
     let server = start(PortConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
-    let id = client.session.request_signature(client.now()).unwrap();
+    let id = client.session.request(client.now(), Command::Signature);
+    let id = id.unwrap().expect("the signature is awaited");
     client.transmit();
-    client.reply(id);
-    let signature = String::from_utf8_lossy(client.session.peer_signature()).into_owned();
+    let text = client.signature(id);
+    let signature = String::from_utf8_lossy(text.as_bytes()).into_owned();
     assert!(
         signature.starts_with("rfc2217-mio ") && signature.ends_with(" loop://"),
         "{signature:?}"
@@ -123,7 +129,7 @@ fn every_set_control_value_is_answered_with_the_state_in_use() {
 
 fn modem_notifications(client: &TestClient) -> Vec<ModemState> {
     let states = client.events.iter().filter_map(|e| match e {
-        Event::ModemState(state) => Some(*state),
+        ClientEvent::ModemState(state) => Some(*state),
         _ => None,
     });
     states.collect()
@@ -134,23 +140,23 @@ fn modem_lines_follow_the_loopback_wiring_under_the_mask() {
     let server = start(PortConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     client.take_event("the first notification", |e| {
-        *e == Event::ModemState(ModemState::EMPTY)
+        *e == ClientEvent::ModemState(ModemState::EMPTY)
     });
     client.ask(Command::SetControl(Control::RtsOn));
     let cts = ModemState::CTS | ModemState::CTS_CHANGED;
-    client.take_event("CTS up", |e| *e == Event::ModemState(cts));
+    client.take_event("CTS up", |e| *e == ClientEvent::ModemState(cts));
     client.ask(Command::SetControl(Control::DtrOn));
     let dsr_cd = ModemState::CTS
         | ModemState::DSR
         | ModemState::CD
         | ModemState::DSR_CHANGED
         | ModemState::CD_CHANGED;
-    client.take_event("DSR and CD up", |e| *e == Event::ModemState(dsr_cd));
+    client.take_event("DSR and CD up", |e| *e == ClientEvent::ModemState(dsr_cd));
 
     // Only CTS under the mask: dropping DTR is not reported, dropping RTS
     // is, with nothing but CTS's bits.
     let mask = ModemState::CTS | ModemState::CTS_CHANGED;
-    client.request(Command::SetModemStateMask(mask));
+    client.send_request(Command::SetModemStateMask(mask));
     client.ask(Command::SetControl(Control::DtrOff));
     client.ask(Command::SetControl(Control::RtsOff));
     client.wait_until("a notification", |c| !modem_notifications(c).is_empty());
@@ -160,7 +166,7 @@ fn modem_lines_follow_the_loopback_wiring_under_the_mask() {
     client.session.query_modem_state().unwrap();
     client.transmit();
     client.take_event("the poll's answer", |e| {
-        *e == Event::ModemState(ModemState::EMPTY)
+        *e == ClientEvent::ModemState(ModemState::EMPTY)
     });
 }
 
@@ -222,7 +228,7 @@ fn a_suspended_server_holds_its_data_answers_requests_and_resumes_without_loss()
 fn a_client_break_is_a_break_on_the_device_and_data_after_it_waits() {
     let server = start(PortConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
-    client.request(Command::SetLineStateMask(LINE_STATE_MASK));
+    client.send_request(Command::SetLineStateMask(LINE_STATE_MASK));
     client
         .session
         .send_telnet_command(TelnetCommand::Break)
@@ -231,7 +237,7 @@ fn a_client_break_is_a_break_on_the_device_and_data_after_it_waits() {
     let sent = std::time::Instant::now();
     client.send(b"after");
     client.take_event("break detected", |e| {
-        *e == Event::LineState(LineState::BREAK_DETECT)
+        *e == ClientEvent::LineState(LineState::BREAK_DETECT)
     });
     assert_eq!(client.take_data(5), b"after");
     // The line was held in break for a while before the data went out.
@@ -241,7 +247,7 @@ fn a_client_break_is_a_break_on_the_device_and_data_after_it_waits() {
         assert_eq!(answer, Command::SetControl(set));
         if detected {
             client.take_event("break detected again", |e| {
-                *e == Event::LineState(LineState::BREAK_DETECT)
+                *e == ClientEvent::LineState(LineState::BREAK_DETECT)
             });
         }
     }
@@ -269,10 +275,10 @@ fn a_mebibyte_of_iac_rich_data_echoes_byte_exact() {
     let trouble = client.events.iter().find(|e| {
         matches!(
             e,
-            Event::Reply {
+            ClientEvent::Reply {
                 status: ReplyStatus::Rejected,
                 ..
-            } | Event::PeerViolation(_)
+            } | ClientEvent::PeerViolation(_)
         )
     });
     assert_eq!(trouble, None);

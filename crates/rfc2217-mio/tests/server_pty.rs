@@ -11,7 +11,7 @@ use std::thread;
 
 use rfc2217_blocking::PtyPair;
 use rfc2217_mio::PortConfig;
-use rfc2217_proto::{Command, Control, DataSize, Event, ModemState, Parity, StopSize};
+use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState, Parity, StopSize};
 use serialport::SerialPort;
 use server_common::{random_bytes, start, TestClient, PATIENCE};
 
@@ -78,7 +78,7 @@ fn settings_are_answered_with_what_the_pty_uses() {
     assert!(client
         .events
         .iter()
-        .all(|e| !matches!(e, Event::ModemState(s) if *s != ModemState::EMPTY)));
+        .all(|e| !matches!(e, ClientEvent::ModemState(s) if *s != ModemState::EMPTY)));
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn a_far_end_that_does_not_read_suspends_the_client_until_it_does() {
     let mut rest = &payload[..];
     let mut out = vec![0u8; 16 * 1024];
     client.wait_until("the server to suspend us", |c| {
-        if c.events.contains(&Event::Suspended) {
+        if c.events.contains(&ClientEvent::Suspended) {
             return true;
         }
         let take = rest.len().min(4096);
@@ -110,7 +110,7 @@ fn a_far_end_that_does_not_read_suspends_the_client_until_it_does() {
         let mut got = vec![0u8; len];
         far_reader.read_exact(&mut got).map(|()| got)
     });
-    client.take_event("the server to resume us", |e| *e == Event::Resumed);
+    client.take_event("the server to resume us", |e| *e == ClientEvent::Resumed);
     client.send(rest);
     let got = reader.join().unwrap().unwrap();
     assert!(got == payload, "client to device differs");

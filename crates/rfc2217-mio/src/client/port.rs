@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use log::debug;
 use mio::event::Event;
 use mio::{Interest, Registry, Token};
-use rfc2217_port::{describe, queue_request, ClientOptions, Error, PortState};
+use rfc2217_port::{ClientOptions, Error, PortState};
 use rfc2217_proto::{
-    self as proto, Command, Control, ModemState, Purge, RequestId, Session, Side, TelnetOption,
-    TRANSMIT_QUEUE_CAPACITY,
+    self as proto, Client, Command, Control, ModemState, Purge, RequestId, Session, Side,
+    Signature, TelnetOption, TRANSMIT_QUEUE_CAPACITY,
 };
 
 use super::link::Link;
@@ -72,7 +72,7 @@ pub struct RemotePort {
     /// When the modem lines were last asked for.
     modem_asked: Option<Instant>,
     link: Link,
-    session: Session,
+    session: Session<Client>,
     /// The session's clock starts here.
     epoch: Instant,
     received: VecDeque<u8>,
@@ -82,7 +82,13 @@ pub struct RemotePort {
     outbound: VecDeque<u8>,
     events: VecDeque<PortEvent>,
     /// The caller's requests whose answers are awaited.
-    awaited: Vec<(RequestId, Command)>,
+    awaited: Vec<Awaited>,
+    /// The id the caller's next request gets. The port numbers requests
+    /// itself: the session names only those whose answers it awaits, and
+    /// every request gets its [`PortEvent::Answer`].
+    next_id: u16,
+    /// The server's signature, once it has sent one.
+    server_signature: Option<Signature>,
     /// Until the port is open or failed to.
     opening: Option<Opening>,
     state: PortState,
@@ -115,15 +121,16 @@ impl RemotePort {
             outbound: VecDeque::new(),
             events: VecDeque::new(),
             awaited: Vec::new(),
+            next_id: 0,
+            server_signature: None,
             opening: None,
             state: PortState::default(),
             closed: None,
         };
         let mut opening = Opening::new(epoch);
         for request in options.opening_requests() {
-            let queued = queue_request(&mut port.session, proto::Instant::ZERO, request)?;
-            if queued.awaited {
-                opening.expect(queued.id, request);
+            if let Some(id) = port.session.request(proto::Instant::ZERO, request)? {
+                opening.expect(id, request);
             }
         }
         port.opening = Some(opening);
@@ -161,7 +168,8 @@ impl RemotePort {
 
     /// The server's signature, once it has sent one.
     pub fn server_signature(&self) -> Option<&[u8]> {
-        Some(self.session.peer_signature()).filter(|signature| !signature.is_empty())
+        let signature = self.server_signature.as_ref()?;
+        Some(signature.as_bytes()).filter(|text| !text.is_empty())
     }
 
     /// Whether a side of a Telnet option was agreed with the server.
@@ -311,8 +319,13 @@ impl RemotePort {
     /// once the server has processed everything written before it.
     pub fn barrier(&mut self) -> Result<RequestId, Error> {
         self.usable()?;
-        let id = self.session.barrier(self.session_time(Instant::now()))?;
-        self.awaited.push((id, Command::SetBaudRate(0)));
+        let session = self.session.barrier(self.session_time(Instant::now()))?;
+        let id = self.next_id();
+        self.awaited.push(Awaited {
+            session,
+            id,
+            request: Command::SetBaudRate(0),
+        });
         self.transmit();
         Ok(id)
     }
@@ -369,18 +382,30 @@ impl RemotePort {
     /// Queues a request in the session (not yet transmitted).
     fn queue(&mut self, command: Command) -> Result<RequestId, Error> {
         self.usable()?;
-        debug!("{}: request {}", self.name, describe(&command));
+        debug!("{}: request {command}", self.name);
         let now = self.session_time(Instant::now());
-        let queued = queue_request(&mut self.session, now, command)?;
-        if queued.awaited {
-            self.awaited.push((queued.id, command));
-        } else {
-            self.events.push_back(PortEvent::Answer {
-                id: queued.id,
+        let queued = self.session.request(now, command)?;
+        let id = self.next_id();
+        match queued {
+            Some(session) => self.awaited.push(Awaited {
+                session,
+                id,
+                request: command,
+            }),
+            // Not awaited: done once sent.
+            None => self.events.push_back(PortEvent::Answer {
+                id,
                 result: Ok(command),
-            });
+            }),
         }
-        Ok(queued.id)
+        Ok(id)
+    }
+
+    /// The id for the caller's next request.
+    fn next_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1);
+        id
     }
 
     fn usable(&self) -> Result<(), Error> {
@@ -404,6 +429,15 @@ impl RemotePort {
         let last = reported.max(self.modem_asked)?;
         Some(last + max_age)
     }
+}
+
+/// A caller's request whose answer the session awaits.
+struct Awaited {
+    /// The session's id for it.
+    session: RequestId,
+    /// The id the caller was given.
+    id: RequestId,
+    request: Command,
 }
 
 impl std::fmt::Debug for RemotePort {

@@ -15,8 +15,8 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use log::{debug, info, trace, warn};
-use rfc2217_port::{describe, Error, Outcome};
-use rfc2217_proto::{Event, RequestId, TRANSMIT_QUEUE_CAPACITY};
+use rfc2217_port::{Error, Outcome};
+use rfc2217_proto::{ClientEvent, Command, RequestId, TRANSMIT_QUEUE_CAPACITY};
 
 use super::{RemotePort, EVENT_CAPACITY, OUTBOUND_CAPACITY, RECEIVE_CAPACITY};
 use crate::client::PortEvent;
@@ -153,11 +153,14 @@ impl RemotePort {
         let mut data = [0u8; READ_CHUNK];
         let mut used = 0;
         while used < input.len() && self.closed.is_none() && self.has_room_for_input() {
+            // The session writes no more data than it takes input, so
+            // feeding at most `room` bytes keeps `received` bounded.
             let room = (RECEIVE_CAPACITY - self.received.len()).min(data.len());
             let now = self.session_time(Instant::now());
+            let rest = &input[used..];
             let step = self
                 .session
-                .handle_input(now, &input[used..], &mut data[..room]);
+                .handle_input(now, &rest[..rest.len().min(room)], &mut data);
             used += step.consumed;
             self.received.extend(&data[..step.data_len]);
             // The events, and the answers the input asked for.
@@ -179,29 +182,41 @@ impl RemotePort {
         any
     }
 
-    fn handle_session_event(&mut self, event: Event) {
+    fn handle_session_event(&mut self, event: ClientEvent) {
         match event {
-            Event::Reply { id, reply, status } => {
-                debug!("{}: answer {} ({status:?})", self.name, describe(&reply));
+            ClientEvent::Reply { id, reply, status } => {
+                debug!("{}: answer {reply} ({status:?})", self.name);
                 self.state.record_reply(&reply);
                 if let Some(id) = id {
                     self.conclude(id, Outcome::Answered { reply, status });
                 }
             }
-            Event::Timeout { id, request } => {
-                debug!("{}: no answer to {}", self.name, describe(&request));
+            ClientEvent::Signature {
+                id,
+                signature,
+                status,
+            } => {
+                debug!("{}: server signature {signature} ({status:?})", self.name);
+                self.server_signature = Some(signature);
+                if let Some(id) = id {
+                    let reply = Command::Signature;
+                    self.conclude(id, Outcome::Answered { reply, status });
+                }
+            }
+            ClientEvent::Timeout { id, request } => {
+                debug!("{}: no answer to {request}", self.name);
                 self.conclude(id, Outcome::TimedOut);
             }
-            Event::ModemState(lines) => {
+            ClientEvent::ModemState(lines) => {
                 self.state.record_modem(lines, Instant::now());
                 self.events.push_back(PortEvent::ModemState(lines));
             }
-            Event::LineState(state) => {
+            ClientEvent::LineState(state) => {
                 self.state.record_line(state);
                 self.events.push_back(PortEvent::LineState(state));
             }
-            Event::ComPortActive => self.check_opening(),
-            Event::ComPortUnavailable(why) => {
+            ClientEvent::ComPortActive => self.check_opening(),
+            ClientEvent::ComPortUnavailable(why) => {
                 // While connecting, the negotiation timer bounds the connect.
                 let error = if self.link.is_connecting() {
                     self.link.timed_out(self.answer_timeout)
@@ -210,19 +225,16 @@ impl RemotePort {
                 };
                 self.fail(error);
             }
-            Event::Suspended => {
+            ClientEvent::Suspended => {
                 debug!("{}: the server suspended our sending", self.name);
                 self.events.push_back(PortEvent::Suspended);
             }
-            Event::Resumed => {
+            ClientEvent::Resumed => {
                 debug!("{}: the server resumed our sending", self.name);
                 self.events.push_back(PortEvent::Resumed);
             }
-            Event::PeerViolation(violation) => {
-                warn!(
-                    "{}: the server broke the protocol: {violation:?}",
-                    self.name
-                )
+            ClientEvent::PeerViolation(violation) => {
+                warn!("{}: the server broke the protocol: {violation}", self.name)
             }
             other => trace!("{}: {other:?}", self.name),
         }
@@ -238,10 +250,17 @@ impl RemotePort {
                 return self.check_opening();
             }
         }
-        if let Some(at) = self.awaited.iter().position(|&(awaited, _)| awaited == id) {
-            let (_, request) = self.awaited.remove(at);
-            let result = outcome.into_result(request, self.answer_timeout);
-            self.events.push_back(PortEvent::Answer { id, result });
+        if let Some(at) = self
+            .awaited
+            .iter()
+            .position(|awaited| awaited.session == id)
+        {
+            let awaited = self.awaited.remove(at);
+            let result = outcome.into_result(awaited.request, self.answer_timeout);
+            self.events.push_back(PortEvent::Answer {
+                id: awaited.id,
+                result,
+            });
         }
     }
 
@@ -298,9 +317,12 @@ impl RemotePort {
             let error = Error::Closed(reason.clone());
             self.events.push_back(PortEvent::OpenFailed(error));
         }
-        for (id, _) in std::mem::take(&mut self.awaited) {
+        for awaited in std::mem::take(&mut self.awaited) {
             let result = Err(Error::Closed(reason.clone()));
-            self.events.push_back(PortEvent::Answer { id, result });
+            self.events.push_back(PortEvent::Answer {
+                id: awaited.id,
+                result,
+            });
         }
         self.events.push_back(PortEvent::Closed(reason.clone()));
         self.closed = Some(reason);

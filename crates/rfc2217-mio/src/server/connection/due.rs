@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use log::debug;
-use rfc2217_proto::{self as proto, Session};
+use rfc2217_proto::{self as proto, Server, Session};
 
 use super::{Connection, Ending, WRITE_STALL};
 use crate::server::device::PortDevice;
@@ -57,14 +57,14 @@ impl Connection {
             .line_state()
             .map_err(|error| self.device_error(device, "reading the line state", &error))?;
         if self.modem_lines != Some(lines) && self.feed(|s| s.handle_modem_lines(lines))? {
-            debug!("{}: modem lines {lines:?}", self.peer);
+            debug!("{}: modem lines {lines}", self.peer);
             self.modem_lines = Some(lines);
         }
         // A device reports conditions seen since the last reading, so each
         // non-empty reading is news.
         let news = !line_state.is_empty() || line_state != self.line_state;
         if news && self.feed(|s| s.handle_line_state(line_state))? {
-            debug!("{}: line state {line_state:?}", self.peer);
+            debug!("{}: line state {line_state}", self.peer);
             self.line_state = line_state;
         }
         Ok(())
@@ -76,7 +76,7 @@ impl Connection {
     /// reported at a later poll.
     fn feed(
         &mut self,
-        input: impl Fn(&mut Session) -> Result<(), proto::Error>,
+        input: impl Fn(&mut Session<Server>) -> Result<(), proto::Error>,
     ) -> Result<bool, Ending> {
         if input(&mut self.session).is_ok() {
             return Ok(true);

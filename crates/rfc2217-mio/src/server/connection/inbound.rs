@@ -5,10 +5,9 @@ use std::io;
 use std::time::Instant;
 
 use log::{debug, info};
-use rfc2217_port::describe;
-use rfc2217_proto::{Command, DataSize, Event, Parity, Purge, StopSize, TelnetCommand};
+use rfc2217_proto::{Command, DataSize, Parity, Purge, ServerEvent, StopSize, TelnetCommand};
 
-use super::{Connection, Ending, Scratch, BREAK_DURATION, BUDGET, OUT_LIMIT};
+use super::{Connection, Ending, Scratch, BREAK_DURATION, BUDGET, CHUNK, OUT_LIMIT};
 use crate::server::device::PortDevice;
 
 impl Connection {
@@ -52,7 +51,8 @@ impl Connection {
     }
 
     /// Decoded data goes to the device before the events that followed it,
-    /// and a break holds both.
+    /// and a break holds both. (A request waiting here is answered when it
+    /// is carried out; until then the session itself would read nothing.)
     pub(super) fn may_decode(&self) -> bool {
         self.to_device.is_empty() && self.events.is_empty() && self.break_until.is_none()
     }
@@ -87,7 +87,7 @@ impl Connection {
         &mut self,
         now: Instant,
         input: &[u8],
-        data: &mut [u8],
+        data: &mut [u8; CHUNK],
         device: &mut PortDevice,
     ) -> Result<usize, Ending> {
         let mut taken = 0;
@@ -106,7 +106,9 @@ impl Connection {
             self.take_events(now, device)?;
             self.transmit()?;
             if received.consumed == 0 {
-                break; // the session wants nothing more now
+                // The session wants nothing more now: its queues need a
+                // drain, or a request waits (in `events`) to be answered.
+                break;
             }
         }
         Ok(taken)
@@ -131,41 +133,38 @@ impl Connection {
 
     fn handle_event(
         &mut self,
-        event: Event,
+        event: ServerEvent,
         now: Instant,
         device: &mut PortDevice,
     ) -> Result<(), Ending> {
         let peer = self.peer;
         match event {
-            Event::Request(request) => self.apply(request, now, device)?,
-            Event::TelnetCommand(TelnetCommand::Break) => {
+            ServerEvent::Request(request) => self.apply(request, now, device)?,
+            ServerEvent::TelnetCommand(TelnetCommand::Break) => {
                 debug!("{peer}: BRK: a break for {BREAK_DURATION:?}");
                 device
                     .set_break(true)
                     .map_err(|error| self.device_error(device, "starting a break", &error))?;
                 self.break_until = Some(now + BREAK_DURATION);
             }
-            Event::TelnetCommand(command) => debug!("{peer}: Telnet {command:?} ignored"),
-            Event::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
-            Event::ComPortUnavailable(why) => {
+            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command:?} ignored"),
+            ServerEvent::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
+            ServerEvent::ComPortUnavailable(why) => {
                 info!("{peer}: no COM-PORT-OPTION ({why:?}); serving plain data");
             }
-            Event::PeerSignature => {
-                let signature = String::from_utf8_lossy(self.session.peer_signature());
-                info!("{peer}: client signature {signature:?}");
+            ServerEvent::Signature(signature) => {
+                info!("{peer}: client signature \"{signature}\"");
             }
-            Event::Suspended => debug!("{peer}: client suspended our data"),
+            ServerEvent::Suspended => debug!("{peer}: client suspended our data"),
             // The outbound stage sends what was held back.
-            Event::Resumed => debug!("{peer}: client resumed our data"),
-            Event::PeerViolation(violation) => debug!("{peer}: bad input: {violation:?}"),
-            Event::OptionChanged {
+            ServerEvent::Resumed => debug!("{peer}: client resumed our data"),
+            ServerEvent::PeerViolation(violation) => debug!("{peer}: bad input: {violation}"),
+            ServerEvent::OptionChanged {
                 option,
                 side,
                 enabled,
             } => debug!("{peer}: {option:?} {side:?} enabled={enabled}"),
-            // Client-side events; a server session does not produce them.
-            Event::Reply { .. } | Event::Timeout { .. } => {}
-            Event::LineState(_) | Event::ModemState(_) => {}
+            other => debug!("{peer}: {other:?} ignored"),
         }
         Ok(())
     }
@@ -182,27 +181,31 @@ impl Connection {
             _ => device.apply(request),
         };
         let reply =
-            result.map_err(|error| self.device_error(device, &format!("{request:?}"), &error))?;
+            result.map_err(|error| self.device_error(device, &format!("{request}"), &error))?;
         if changes_something(&request) {
-            info!(
-                "{}: {}, in use: {}",
-                self.peer,
-                describe(&request),
-                describe(&reply)
-            );
+            info!("{}: {request}, in use: {reply}", self.peer);
         } else {
-            debug!(
-                "{}: {}: {}",
-                self.peer,
-                describe(&request),
-                describe(&reply)
-            );
+            debug!("{}: {request}: {reply}", self.peer);
         }
         if matches!(request, Command::SetControl(_)) {
             // DTR and RTS may have moved the input lines: look at once.
             self.next_modem_poll = now;
         }
-        self.command(|session| session.respond(reply))
+        self.respond(reply)
+    }
+
+    /// Answers the request being carried out; the session reads the
+    /// client's input again once it has. It keeps room for the answer, so
+    /// after a transmit it cannot refuse it; if it did, the connection ends
+    /// rather than leave the client unread.
+    fn respond(&mut self, reply: Command) -> Result<(), Ending> {
+        if self.session.respond(reply).is_err() {
+            self.transmit()?;
+            self.session.respond(reply).map_err(|refused| {
+                Ending::new(format!("the session refused the answer {reply}: {refused}"))
+            })?;
+        }
+        self.transmit()
     }
 
     /// Empties the device's buffers; purging its receive side also drops

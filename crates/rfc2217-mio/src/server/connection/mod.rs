@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 use log::error;
 use mio::net::TcpStream;
 use rfc2217_proto::{
-    self as proto, Config, Event, LineState, ModemState, Session, TRANSMIT_QUEUE_CAPACITY,
+    self as proto, Config, LineState, ModemState, Server, ServerEvent, Session,
+    TRANSMIT_QUEUE_CAPACITY,
 };
 
 use super::buffer::Buffer;
@@ -96,7 +97,7 @@ pub(crate) enum Pumped {
 /// copied into a connection's own [`Buffer`].
 pub(crate) struct Scratch {
     wire: Vec<u8>,
-    data: Vec<u8>,
+    data: Box<[u8; CHUNK]>,
     device: Vec<u8>,
     out: Vec<u8>,
 }
@@ -105,7 +106,7 @@ impl Default for Scratch {
     fn default() -> Self {
         Scratch {
             wire: vec![0; CHUNK],
-            data: vec![0; CHUNK],
+            data: Box::new([0; CHUNK]),
             device: vec![0; CHUNK],
             // Escaping at most doubles the data; queued commands come first.
             out: vec![0; 2 * CHUNK + TRANSMIT_QUEUE_CAPACITY],
@@ -118,7 +119,7 @@ pub(crate) struct Connection {
     pub(crate) port: usize,
     pub(crate) peer: SocketAddr,
     socket: Socket,
-    session: Session,
+    session: Session<Server>,
     /// The session's clock starts with the connection.
     epoch: Instant,
     /// Wire bytes read and not yet taken by the session (it stopped
@@ -127,8 +128,9 @@ pub(crate) struct Connection {
     /// Data for the device that it has not taken yet.
     to_device: Buffer,
     /// Events that came after `to_device`'s data: a request is carried out
-    /// only once the data before it reached the device.
-    events: VecDeque<Event>,
+    /// (and answered) only once the data before it reached the device. The
+    /// session reads no further input until it is answered.
+    events: VecDeque<ServerEvent>,
     /// Device data the session did not take yet (the client suspended us,
     /// or BINARY is being negotiated).
     from_device: Buffer,
@@ -212,7 +214,7 @@ impl Connection {
             + self.to_device.capacity()
             + self.from_device.capacity()
             + self.wire_out.capacity()
-            + self.events.capacity() * std::mem::size_of::<Event>()
+            + self.events.capacity() * std::mem::size_of::<ServerEvent>()
     }
 
     /// When the connection next has something to do without an event.
@@ -271,7 +273,7 @@ impl Connection {
     /// is full, sends what is queued and tries again.
     fn command(
         &mut self,
-        queue: impl Fn(&mut Session) -> Result<(), proto::Error>,
+        queue: impl Fn(&mut Session<Server>) -> Result<(), proto::Error>,
     ) -> Result<(), Ending> {
         if let Err(proto::Error::TransmitQueueFull) = queue(&mut self.session) {
             self.transmit()?;
