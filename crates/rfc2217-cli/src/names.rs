@@ -2,7 +2,7 @@
 //! what `ctl` and `probe` print is what `ctl`, `term` and `serve --config`
 //! accept.
 
-use std::fmt::Debug;
+use std::fmt::Display;
 use std::time::Duration;
 
 use rfc2217_port::{data_bits_from, flow_control_from, parity_from, stop_bits_from};
@@ -11,13 +11,14 @@ use rfc2217_proto::{
 };
 
 /// The words for the values of one setting. A value's first word is the
-/// one printed; a value without a word is printed as the core names it.
+/// one printed; a value without a word is printed as the core names it
+/// (its `Display`, in RFC 2217's words: `INBOUND-FLOW-NONE`, `9`).
 pub(crate) struct Words<T: 'static> {
     what: &'static str,
     words: &'static [(&'static str, T)],
 }
 
-impl<T: Copy + PartialEq + Debug> Words<T> {
+impl<T: Copy + PartialEq + Display> Words<T> {
     /// The value `text` names (in any case).
     pub(crate) fn parse(&self, text: &str) -> Result<T, String> {
         let found = self
@@ -37,7 +38,7 @@ impl<T: Copy + PartialEq + Debug> Words<T> {
     /// The word for `value`.
     pub(crate) fn name(&self, value: T) -> String {
         let found = self.words.iter().find(|(_, known)| *known == value);
-        found.map_or_else(|| format!("{value:?}"), |(word, _)| (*word).to_owned())
+        found.map_or_else(|| value.to_string(), |(word, _)| (*word).to_owned())
     }
 }
 
@@ -99,7 +100,8 @@ pub(crate) const PURGE: Words<Purge> = Words {
 };
 
 /// The value a request or an answer carries, in words: `9600`, `even`,
-/// `on`. Other commands are described as the libraries log them.
+/// `on`. Other commands are shown in RFC 2217's words, as the libraries
+/// log them.
 pub(crate) fn value(command: &Command) -> String {
     match *command {
         Command::SetBaudRate(rate) => rate.to_string(),
@@ -113,7 +115,7 @@ pub(crate) fn value(command: &Command) -> String {
             _ => FLOW.name(control),
         },
         Command::PurgeData(purge) => PURGE.name(purge),
-        other => rfc2217_port::describe(&other),
+        other => other.to_string(),
     }
 }
 
@@ -169,7 +171,7 @@ pub(crate) trait SettingWord: Sized {
     fn from_word(text: &str) -> Result<Self, String>;
 }
 
-fn settable<W: Copy + PartialEq + Debug, S>(
+fn settable<W: Copy + PartialEq + Display, S>(
     words: &Words<W>,
     text: &str,
     convert: fn(W) -> Option<S>,
@@ -225,9 +227,14 @@ mod tests {
         assert_eq!(value(&Command::SetControl(Control::DtrOff)), "off");
         assert_eq!(value(&Command::SetControl(Control::RtsOn)), "on");
         assert_eq!(value(&Command::SetControl(Control::BreakOff)), "off");
+        assert_eq!(value(&Command::SetDataSize(DataSize::Unknown(9))), "9");
         assert_eq!(
-            value(&Command::SetDataSize(DataSize::Unknown(9))),
-            "Unknown(9)"
+            value(&Command::SetControl(Control::NoInboundFlowControl)),
+            "INBOUND-FLOW-NONE"
+        );
+        assert_eq!(
+            value(&Command::SetLineStateMask(LineState::BREAK_DETECT)),
+            "SET-LINESTATE-MASK BREAK_DETECT"
         );
         assert_eq!(value(&Command::PurgeData(Purge::Both)), "both");
     }

@@ -93,6 +93,6 @@ impl Snapshot {
 /// The answer to `query`, if the server gave one.
 fn ask(port: &RemotePort, query: Command) -> Option<Command> {
     port.request(query)
-        .map_err(|error| debug!("{}: {error}", rfc2217_port::describe(&query)))
+        .map_err(|error| debug!("{query}: {error}"))
         .ok()
 }

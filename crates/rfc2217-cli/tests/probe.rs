@@ -8,9 +8,7 @@ use std::net::TcpListener;
 use std::thread;
 
 use common::{run, Serve};
-use rfc2217_proto::{
-    Command, Config, DataSize, Event, Instant, Parity, Session, StopSize, TRANSMIT_QUEUE_CAPACITY,
-};
+use rfc2217_proto::{Config, Instant, ServerEvent, Session, TRANSMIT_QUEUE_CAPACITY};
 use serde_json::Value;
 
 fn json(stdout: &[u8]) -> Value {
@@ -69,20 +67,11 @@ fn prints_the_same_fields_as_text() {
     }
 }
 
-fn is_query(request: Command) -> bool {
-    match request {
-        Command::SetBaudRate(rate) => rate == 0,
-        Command::SetDataSize(size) => size == DataSize::Query,
-        Command::SetParity(parity) => parity == Parity::Query,
-        Command::SetStopSize(size) => size == StopSize::Query,
-        Command::SetControl(control) => control.is_query(),
-        _ => false,
-    }
-}
-
 /// Serves one client as an RFC 2217 server that carries out every setting
 /// but answers no query (the core answers the signature and the modem
-/// lines itself).
+/// lines itself). The session reads no further input until each request
+/// is answered, so a query is answered too, but that answer is dropped
+/// instead of sent: what went before it is sent first.
 fn answer_no_queries(listener: TcpListener) {
     let (mut socket, _) = listener.accept().unwrap();
     let mut session = Session::new(Config::server(), Instant::ZERO);
@@ -94,10 +83,17 @@ fn answer_no_queries(listener: TcpListener) {
             let received = session.handle_input(Instant::ZERO, wire, &mut data);
             wire = &wire[received.consumed..];
             while let Some(event) = session.poll_event() {
-                if let Event::Request(request) = event {
-                    if !is_query(request) {
+                if let ServerEvent::Request(request) = event {
+                    if !request.is_query() {
                         session.respond(request).unwrap();
+                        continue;
                     }
+                    let n = session.poll_transmit(&mut out);
+                    if socket.write_all(&out[..n]).is_err() {
+                        return;
+                    }
+                    session.respond(request).unwrap();
+                    let _unsent = session.poll_transmit(&mut out);
                 }
             }
             let n = session.poll_transmit(&mut out);

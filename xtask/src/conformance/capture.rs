@@ -20,7 +20,8 @@
 //! * `r>`: bytes the scenario sent itself, past the session (refusals, bad input).
 //! * `s<`: bytes the peer sent, in the order the session was given them.
 //! * `tick`: the client's clock fired with no input (a deadline passed).
-//! * `event TEXT`: what the client session reported.
+//! * `event TEXT`: what the client session reported, as the
+//!   [`Player`](super::player::Player) spells it.
 //! * `note TEXT`: what the scenario saw at the device end (not replayed).
 //!
 //! Long byte runs are cut into lines of [`BYTES_PER_LINE`]; consecutive

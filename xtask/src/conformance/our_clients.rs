@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use rfc2217_port::{describe, Error};
+use rfc2217_port::Error;
 use rfc2217_proto::{Command, Control, DataSize, ModemState, Parity, Purge, RequestId, StopSize};
 use serialport::{SerialPort, TTYPort};
 
@@ -379,8 +379,7 @@ impl MioClient {
         match event {
             Some(PortEvent::Answer { result, .. }) => result.map_err(|error| error.to_string()),
             _ => Err(format!(
-                "no answer event for {} within {} s: the port's own timeout did not fire",
-                describe(&request),
+                "no answer event for {request} within {} s: the port's own timeout did not fire",
                 patience.as_secs_f64()
             )),
         }
@@ -647,17 +646,15 @@ impl<C: Client> Leg<C> {
     /// SET-CONTROL and PURGE-DATA answers) is noted.
     fn apply(&mut self, command: Command) -> Result<Command, String> {
         let answer = self.client()?.request(command).map_err(|error| {
-            if error.contains(&describe(&command)) {
+            if error.contains(&command.to_string()) {
                 error
             } else {
-                format!("{}: {error}", describe(&command))
+                format!("{command}: {error}")
             }
         })?;
         if answer != command {
             self.notes.push(format!(
-                "{} was answered with {} (accepted as a lenient answer)",
-                describe(&command),
-                describe(&answer)
+                "{command} was answered with {answer} (accepted as a lenient answer)"
             ));
         }
         Ok(answer)
@@ -727,7 +724,7 @@ fn settings<C: Client>(leg: &mut Leg<C>) -> Result<(), String> {
     for baud in [9600, 57_600, 115_200] {
         let request = Command::SetBaudRate(baud);
         leg.apply(request)?;
-        leg.device_shows(&describe(&request), &format!("speed {baud}"), |t| {
+        leg.device_shows(&request.to_string(), &format!("speed {baud}"), |t| {
             t.speed == baud
         })?;
     }
@@ -735,7 +732,7 @@ fn settings<C: Client>(leg: &mut Leg<C>) -> Result<(), String> {
         let request = Command::SetStopSize(stop);
         leg.apply(request)?;
         let expected = if two { "cstopb" } else { "-cstopb" };
-        leg.device_shows(&describe(&request), expected, |t| t.two_stop_bits == two)?;
+        leg.device_shows(&request.to_string(), expected, |t| t.two_stop_bits == two)?;
     }
     Ok(())
 }
@@ -745,10 +742,10 @@ fn settings<C: Client>(leg: &mut Leg<C>) -> Result<(), String> {
 fn datasize_parity<C: Client>(leg: &mut Leg<C>) -> Result<(), String> {
     let size = Command::SetDataSize(DataSize::Seven);
     leg.apply(size)?;
-    leg.device_shows(&describe(&size), "cs7", |t| t.data_bits == 7)?;
+    leg.device_shows(&size.to_string(), "cs7", |t| t.data_bits == 7)?;
     let parity = Command::SetParity(Parity::Even);
     leg.apply(parity)?;
-    leg.device_shows(&describe(&parity), "parenb", |t| t.parity)?;
+    leg.device_shows(&parity.to_string(), "parenb", |t| t.parity)?;
     // Back to 8N1 for what follows.
     leg.apply(Command::SetDataSize(DataSize::Eight))?;
     leg.apply(Command::SetParity(Parity::None)).map(drop)
@@ -772,7 +769,7 @@ fn flow_control<C: Client>(leg: &mut Leg<C>) -> Result<(), String> {
         let request = Command::SetControl(control);
         result = leg
             .apply(request)
-            .and_then(|_| leg.device_shows(&describe(&request), expected, check));
+            .and_then(|_| leg.device_shows(&request.to_string(), expected, check));
         if result.is_err() {
             break;
         }
@@ -811,7 +808,7 @@ fn purge<C: Client>(leg: &mut Leg<C>) -> Result<(), String> {
     for which in [Purge::Receive, Purge::Transmit, Purge::Both] {
         leg.client()?
             .purge(which)
-            .map_err(|error| format!("PURGE-DATA {which:?}: {error}"))?;
+            .map_err(|error| format!("{}: {error}", Command::PurgeData(which)))?;
     }
     Ok(())
 }

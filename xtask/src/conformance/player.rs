@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use rfc2217_port::queue_request;
-use rfc2217_proto::{Command, Config, Event, Instant, RequestId, Session};
+use rfc2217_proto::{Client, ClientEvent, Command, Config, Instant, RequestId, Session};
 
 use super::scenario::{opening_batch, Step};
 
@@ -15,18 +14,18 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A client session and everything it produced.
 pub(crate) struct Player {
-    session: Session,
+    session: Session<Client>,
     /// The session only watches: what it would send is dropped.
     silent: bool,
     /// Bytes to send, in order: what the session wrote, or (for raw steps
     /// and a silent session's data) what the scenario wrote itself.
     outbox: Vec<Outgoing>,
-    /// Every event so far, as text.
+    /// Every event so far, as text (see [`Player::event_text`]).
     events: Vec<String>,
     /// Every event so far.
-    typed: Vec<Event>,
-    /// What each request asked, and whether its answer was awaited.
-    requests: Vec<(RequestId, Command, bool)>,
+    typed: Vec<ClientEvent>,
+    /// What each request asked, with its id if its answer was awaited.
+    requests: Vec<(Option<RequestId>, Command)>,
     /// Requests whose answer (or timeout) has not come yet.
     awaited: Vec<RequestId>,
     /// COM-PORT-OPTION was agreed or refused.
@@ -134,7 +133,7 @@ impl Player {
     }
 
     /// Every event so far.
-    pub(crate) fn typed_events(&self) -> &[Event] {
+    pub(crate) fn typed_events(&self) -> &[ClientEvent] {
         &self.typed
     }
 
@@ -142,7 +141,7 @@ impl Player {
     pub(crate) fn request_of(&self, id: RequestId) -> Option<Command> {
         self.requests
             .iter()
-            .find_map(|&(known, request, _)| (known == id).then_some(request))
+            .find_map(|&(known, request)| (known == Some(id)).then_some(request))
     }
 
     /// The requests whose answers were not awaited (the masks, by
@@ -150,8 +149,8 @@ impl Player {
     pub(crate) fn unawaited_requests(&self) -> impl Iterator<Item = Command> + '_ {
         self.requests
             .iter()
-            .filter(|(_, _, awaited)| !awaited)
-            .map(|&(_, request, _)| request)
+            .filter(|(id, _)| id.is_none())
+            .map(|&(_, request)| request)
     }
 
     /// Every awaited request has its answer or its timeout.
@@ -165,12 +164,13 @@ impl Player {
     }
 
     fn request(&mut self, now: Instant, request: Command) -> Result<(), String> {
-        let queued =
-            queue_request(&mut self.session, now, request).map_err(|error| error.to_string())?;
-        self.requests.push((queued.id, request, queued.awaited));
-        if queued.awaited {
-            self.awaited.push(queued.id);
-        }
+        // `None`: the kind's ack policy awaits no answer.
+        let id = self
+            .session
+            .request(now, request)
+            .map_err(|error| error.to_string())?;
+        self.requests.push((id, request));
+        self.awaited.extend(id);
         Ok(())
     }
 
@@ -193,17 +193,61 @@ impl Player {
         Ok(())
     }
 
+    /// An event as a capture's `event` line spells it: its `Debug`, as the
+    /// captures were recorded when the session had one event type for both
+    /// roles and numbered every request. So a signature answer is spelled
+    /// as the `Reply` whose `reply` is `Signature` it was then (its text is
+    /// in the peer's bytes), and a request is named by its place among the
+    /// player's requests (the session now numbers only the requests whose
+    /// answer it awaits). Every other event's `Debug` reads as it did, so
+    /// committed captures replay unchanged.
+    fn event_text(&self, event: &ClientEvent) -> String {
+        let number = |id: RequestId| {
+            self.requests
+                .iter()
+                .position(|(known, _)| *known == Some(id))
+                .and_then(|place| u16::try_from(place).ok())
+                .map_or(id, RequestId)
+        };
+        match *event {
+            ClientEvent::Reply { id, reply, status } => format!(
+                "{:?}",
+                ClientEvent::Reply {
+                    id: id.map(number),
+                    reply,
+                    status
+                }
+            ),
+            ClientEvent::Signature { id, status, .. } => format!(
+                "Reply {{ id: {:?}, reply: Signature, status: {status:?} }}",
+                id.map(number)
+            ),
+            ClientEvent::Timeout { id, request } => format!(
+                "{:?}",
+                ClientEvent::Timeout {
+                    id: number(id),
+                    request
+                }
+            ),
+            other => format!("{other:?}"),
+        }
+    }
+
     /// Moves the session's events and transmit queue out.
     fn drain(&mut self) {
         while let Some(event) = self.session.poll_event() {
             match event {
-                Event::ComPortActive | Event::ComPortUnavailable(_) => self.negotiated = true,
-                Event::Reply { id: Some(id), .. } | Event::Timeout { id, .. } => {
+                ClientEvent::ComPortActive | ClientEvent::ComPortUnavailable(_) => {
+                    self.negotiated = true;
+                }
+                ClientEvent::Reply { id: Some(id), .. }
+                | ClientEvent::Signature { id: Some(id), .. }
+                | ClientEvent::Timeout { id, .. } => {
                     self.awaited.retain(|awaited| *awaited != id);
                 }
                 _ => {}
             }
-            self.events.push(format!("{event:?}"));
+            self.events.push(self.event_text(&event));
             self.typed.push(event);
         }
         let mut bytes = Vec::new();
@@ -276,6 +320,51 @@ mod tests {
             .events()
             .last()
             .is_some_and(|event| event.starts_with("Timeout")));
+    }
+
+    #[test]
+    fn a_signature_answer_is_spelled_as_the_captures_spell_it() {
+        let mut player = Player::new(false, Instant::ZERO);
+        player.input(Instant::from_millis(1), &[0xff, 0xfd, 44]);
+        player.start(Instant::from_millis(2), &Step::RequestSignature);
+        assert!(!player.is_answered());
+        player.input(
+            Instant::from_millis(3),
+            &[0xff, 0xfa, 44, 100, b's', b'2', b'n', 0xff, 0xf0],
+        );
+        assert!(player.is_answered());
+        assert!(matches!(
+            player.typed_events().last(),
+            Some(ClientEvent::Signature { signature, .. }) if signature.as_bytes() == b"s2n"
+        ));
+        assert_eq!(
+            player.events().last().map(String::as_str),
+            Some("Reply { id: Some(RequestId(0)), reply: Signature, status: Confirmed }")
+        );
+    }
+
+    #[test]
+    fn requests_are_numbered_in_the_order_made_awaited_or_not() {
+        let mut player = Player::new(false, Instant::ZERO);
+        player.input(Instant::from_millis(1), &[0xff, 0xfd, 44]);
+        player.start(Instant::from_millis(2), &Step::OpeningBatch);
+        // The line state mask is not awaited, yet it has its number: the
+        // signature request after it is the batch's last.
+        let batch = opening_batch();
+        assert!(batch[..batch.len() - 1]
+            .contains(&Command::SetLineStateMask(rfc2217_port::LINE_STATE_MASK)));
+        assert_eq!(batch.last(), Some(&Command::Signature));
+        player.input(
+            Instant::from_millis(3),
+            &[0xff, 0xfa, 44, 100, b's', 0xff, 0xf0],
+        );
+        assert_eq!(
+            player.events().last(),
+            Some(&format!(
+                "Reply {{ id: Some(RequestId({})), reply: Signature, status: Confirmed }}",
+                batch.len() - 1
+            ))
+        );
     }
 
     #[test]

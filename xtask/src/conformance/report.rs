@@ -204,12 +204,12 @@ fn handling(observation: &str) -> Option<&'static str> {
         ("answers", "reported as `ReplyStatus::Rejected` with the server's value; the clients' error names both values"),
         ("late, after", "`ReplyStatus::Late`: reported, never credited to a newer request"),
         ("unasked", "`ReplyStatus::Unsolicited`: reported and otherwise ignored"),
-        ("no answer to", "`Event::Timeout` after the request timeout; the clients' error names the request (`ign_set_control` skips waiting for SET-CONTROL)"),
-        ("breaks a rule", "`Event::PeerViolation`, reported once; the session stays in sync"),
+        ("no answer to", "`ClientEvent::Timeout` after the request timeout; the clients' error names the request (`ign_set_control` skips waiting for SET-CONTROL)"),
+        ("breaks a rule", "`ClientEvent::PeerViolation`, reported once; the session stays in sync"),
         ("repeats", "RFC 1143: a request for the state already agreed is not answered again, so no loop"),
         ("reports modem lines", "passed on as the modem state; nothing on the wire tells it from real lines"),
         ("live:", "the server's own doing, seen at the device end: nothing a client can repair"),
-        ("unavailable", "`Event::ComPortUnavailable`; the clients say the server does not support RFC 2217"),
+        ("unavailable", "`ClientEvent::ComPortUnavailable`; the clients say the server does not support RFC 2217"),
     ];
     RULES
         .iter()
@@ -300,7 +300,7 @@ mod tests {
                 "open",
                 "ser2net",
                 Outcome::Pass,
-                &["no answer to SetControl(DtrOn) within 1 s", "1.0 MiB/s"],
+                &["no answer to SET-CONTROL DTR-ON within 1 s", "1.0 MiB/s"],
             ),
             cell(
                 Part::Replay,
@@ -337,7 +337,10 @@ mod tests {
         );
         assert!(report.contains("1. sredird is odd"), "{report}");
         assert!(
-            report.contains("| no answer to SetControl(DtrOn) within 1 s | open | `Event::Timeout")
+            report.contains(
+                "| no answer to SET-CONTROL DTR-ON within 1 s | open | `ClientEvent::Timeout"
+            ),
+            "{report}"
         );
         assert!(report.contains("- 1.0 MiB/s (open)"), "{report}");
         assert!(report.contains("| ser2net | ser2net 4.3.11 |"));
