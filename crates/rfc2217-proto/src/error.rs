@@ -22,12 +22,19 @@ pub enum Error {
     TooManyPendingRequests,
     /// A signature must hold 1 to [`SIGNATURE_CAPACITY`](crate::SIGNATURE_CAPACITY) bytes.
     InvalidSignature,
+    /// COM-PORT-OPTION was refused on this connection, so no RFC 2217
+    /// command may be sent (RFC 855: only an agreed option is
+    /// subnegotiated). Serve or use the connection as plain Telnet.
+    ComPortRefused,
 }
 
 impl Error {
     /// A queue is full: the same call succeeds once the outputs are drained.
     pub fn is_queue_full(&self) -> bool {
-        !matches!(self, Error::InvalidSignature)
+        matches!(
+            self,
+            Error::TransmitQueueFull | Error::EventQueueFull | Error::TooManyPendingRequests
+        )
     }
 }
 
@@ -38,6 +45,7 @@ impl fmt::Display for Error {
             Error::EventQueueFull => "the event queue is full",
             Error::TooManyPendingRequests => "too many requests are waiting for replies",
             Error::InvalidSignature => "a signature must hold 1 to 64 bytes",
+            Error::ComPortRefused => "COM-PORT-OPTION (RFC 2217) was refused on this connection",
         })
     }
 }

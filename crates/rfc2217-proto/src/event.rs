@@ -150,7 +150,8 @@ pub enum ComPortState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Unavailable {
-    /// The peer refused it in every direction we offered.
+    /// The peer refused it in every direction we offered, or it was
+    /// switched off in every direction.
     Refused,
     /// Nothing was agreed within the negotiation timeout.
     TimedOut,

@@ -171,9 +171,9 @@ impl Options {
         self.side(option, side).enabled()
     }
 
-    /// The side is enabled or we are still waiting for the peer's answer.
-    pub(crate) fn is_enabled_or_pending(&self, option: TelnetOption, side: Side) -> bool {
-        self.side(option, side).q != Q::No
+    /// The side is enabled or being enabled (not off, nor being switched off).
+    pub(crate) fn is_enabled_or_wanted(&self, option: TelnetOption, side: Side) -> bool {
+        matches!(self.side(option, side).q, Q::Yes | Q::WantYes)
     }
 
     /// We asked for a change of this side and the peer has not answered yet.
@@ -322,7 +322,7 @@ mod tests {
         let mut options = Options::new(ALL);
         let _ = options.request(TelnetOption::Binary, Side::Remote, true);
         assert_eq!(options.receive(Verb::Wont, 0), Outcome::default());
-        assert!(!options.is_enabled_or_pending(TelnetOption::Binary, Side::Remote));
+        assert!(!options.is_enabled_or_wanted(TelnetOption::Binary, Side::Remote));
     }
 
     #[test]
@@ -346,6 +346,6 @@ mod tests {
         assert_eq!(answer.reply, Some((Verb::Dont, 1)));
         let done = options.receive(Verb::Wont, 1);
         assert_eq!(done.reply, None);
-        assert!(!options.is_enabled_or_pending(TelnetOption::Echo, Side::Remote));
+        assert!(!options.is_enabled_or_wanted(TelnetOption::Echo, Side::Remote));
     }
 }

@@ -205,19 +205,39 @@ fn a_full_event_queue_is_queue_pressure_not_a_transmit_error() {
         &mut Log::default(),
         &mut |_, _| {},
     );
-    // Turning an enabled side off is an event at once; three fill the queue.
+    // Turning an enabled side off is an event at once, and `negotiate`
+    // keeps room for two (COM-PORT may change too): after two, it must wait.
     let sides = [
         (TelnetOption::Binary, Side::Local),
         (TelnetOption::Binary, Side::Remote),
-        (TelnetOption::SuppressGoAhead, Side::Local),
     ];
     for (option, side) in sides {
         client.negotiate(option, side, false).unwrap();
     }
     let error = client.negotiate(TelnetOption::SuppressGoAhead, Side::Remote, false);
     assert_eq!(error, Err(Error::EventQueueFull));
+    assert!(client.is_option_enabled(TelnetOption::SuppressGoAhead, Side::Remote));
     assert!(error.unwrap_err().is_queue_full());
     while client.poll_event().is_some() {}
     let again = client.negotiate(TelnetOption::SuppressGoAhead, Side::Remote, false);
     assert_eq!(again, Ok(()));
+}
+
+#[test]
+fn once_com_port_is_switched_off_no_com_port_command_is_sent() {
+    let mut client = agreed_client();
+    client
+        .negotiate(TelnetOption::ComPort, Side::Local, false)
+        .unwrap();
+    let events: Vec<ClientEvent> = std::iter::from_fn(|| client.poll_event()).collect();
+    assert!(events.contains(&ClientEvent::ComPortUnavailable(
+        rfc2217_proto::Unavailable::Refused
+    )));
+    assert!(!client.is_com_port_active());
+    assert_eq!(
+        client.request(NOW, Command::SetBaudRate(9600)),
+        Err(Error::ComPortRefused)
+    );
+    assert_eq!(client.suspend_peer(), Err(Error::ComPortRefused));
+    assert_eq!(drain_transmit(&mut client), [IAC, WONT, 44]);
 }

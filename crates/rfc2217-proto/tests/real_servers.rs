@@ -222,7 +222,7 @@ fn a_plain_telnet_client_refusing_everything_is_reported_and_gets_nvt() {
 
 #[test]
 fn sredird_style_bad_input_is_reported_and_the_stream_stays_in_sync() {
-    let mut client = client();
+    let mut client = agreed_client();
     let mut input = b"a".to_vec();
     input.extend([IAC, 241, b'b']); // NOP (sredird would swallow the 'b')
     input.extend([IAC, 250, 5, 1, IAC, 240, b'c']); // SB for another option

@@ -200,6 +200,8 @@ impl<'a> Inbound<'a> {
             match queue(&mut shared.session) {
                 Ok(()) => return Ok(()),
                 Err(Error::TransmitQueueFull) => self.link.flush(shared)?,
+                // A plain Telnet client: no RFC 2217 command may be sent.
+                Err(Error::ComPortRefused) => return Ok(()),
                 Err(other) => {
                     error!("{}: the session refused a command: {other}", self.link.peer);
                     return Ok(());

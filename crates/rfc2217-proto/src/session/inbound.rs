@@ -50,14 +50,15 @@ impl<R: Role> Session<R> {
         }
     }
 
-    /// Reports COM-PORT-OPTION becoming usable or refused.
-    fn update_com_port(&mut self) {
+    /// Reports COM-PORT-OPTION becoming usable or refused, after a
+    /// negotiation step of either side.
+    pub(super) fn update_com_port(&mut self) {
         let either = |test: fn(&Options, TelnetOption, Side) -> bool| {
             test(&self.options, TelnetOption::ComPort, Side::Local)
                 || test(&self.options, TelnetOption::ComPort, Side::Remote)
         };
         let active = either(Options::is_enabled);
-        let open = either(Options::is_enabled_or_pending);
+        let open = either(Options::is_enabled_or_wanted);
         match (self.com_port, active, open) {
             (ComPort::Active, true, _) => {}
             (_, true, _) => {
@@ -82,7 +83,9 @@ impl<R: Role> Session<R> {
         buffer[..len].copy_from_slice(payload);
         let Some((&code, value)) = buffer[..len].split_first() else {
             // `IAC SB 44 IAC SE`: telnetcpcd's form of the signature request.
-            self.answer_signature_request();
+            if self.may_act_on(CommandKind::Signature) {
+                self.answer_signature_request();
+            }
             return;
         };
         let (kind, from_server) = match code.checked_sub(SERVER_OFFSET) {
@@ -100,11 +103,8 @@ impl<R: Role> Session<R> {
             self.push_shared(Shared::PeerViolation(Violation::WrongDirection(code)));
             return;
         }
-        if !self.is_com_port_active() {
-            self.push_shared(Shared::PeerViolation(Violation::ComPortNotAgreed(kind)));
-            if self.com_port == ComPort::Unavailable(Unavailable::Refused) {
-                return; // see `Violation::ComPortNotAgreed` for why
-            }
+        if !self.may_act_on(kind) {
+            return;
         }
         match kind {
             // An empty SIGNATURE asks for ours, unless we asked first: then
@@ -122,6 +122,18 @@ impl<R: Role> Session<R> {
         }
     }
 
+    /// Whether to act on a com-port command of `kind` from the peer: yes
+    /// once the option is agreed; while it is not, the command is reported,
+    /// and acted on unless the option was refused (see
+    /// `Violation::ComPortNotAgreed` for why).
+    fn may_act_on(&mut self, kind: CommandKind) -> bool {
+        if self.is_com_port_active() {
+            return true;
+        }
+        self.push_shared(Shared::PeerViolation(Violation::ComPortNotAgreed(kind)));
+        self.com_port != ComPort::Unavailable(Unavailable::Refused)
+    }
+
     fn answer_signature_request(&mut self) {
         let signature = self.signature;
         // `has_room_for_token` kept room for it (`answer_reserve`).
@@ -129,12 +141,11 @@ impl<R: Role> Session<R> {
     }
 
     fn set_suspended_by_peer(&mut self, now: Instant, suspended: bool) {
-        if self.suspended_by_peer == suspended {
+        if self.is_suspended_by_peer() == suspended {
             return;
         }
-        self.suspended_by_peer = suspended;
+        self.queue.set_suspended(suspended);
         if suspended {
-            self.queue.suspend();
             self.push_shared(Shared::Suspended);
         } else {
             self.role.release_held(now);

@@ -195,7 +195,6 @@ pub struct Session<R: Role> {
     /// Ours, sent when the peer asks.
     signature: Signature,
     com_port: ComPort,
-    suspended_by_peer: bool,
     /// NVT mode: the last data byte sent was a CR, and its NUL is owed
     /// unless the next byte is an LF.
     nul_owed: bool,
@@ -223,7 +222,6 @@ impl<R: Role> Session<R> {
             com_port: ComPort::Negotiating {
                 deadline: now + config.negotiation_timeout(),
             },
-            suspended_by_peer: false,
             nul_owed: false,
             // At most 6 + 2 * SIGNATURE_CAPACITY = 134.
             answer_reserve: signature_answer.max(MAX_FIXED_ANSWER_LEN) as u8,
@@ -260,7 +258,7 @@ impl<R: Role> Session<R> {
     /// The peer sent FLOWCONTROL-SUSPEND: hold back data until it resumes.
     /// [`encode_data`](Self::encode_data) takes none meanwhile.
     pub fn is_suspended_by_peer(&self) -> bool {
-        self.suspended_by_peer
+        self.queue.is_suspended()
     }
 
     /// [`encode_data`](Self::encode_data) takes data now. It does not while
@@ -272,7 +270,7 @@ impl<R: Role> Session<R> {
     pub fn is_ready_for_data(&self) -> bool {
         let binary_in_flight = self.options.is_in_flight(TelnetOption::Binary, Side::Local)
             && matches!(self.com_port, ComPort::Negotiating { .. });
-        !self.suspended_by_peer && !binary_in_flight
+        !self.is_suspended_by_peer() && !binary_in_flight
     }
 
     // ----- B. inputs ----------------------------------------------------------
@@ -332,7 +330,7 @@ impl<R: Role> Session<R> {
                 self.push_shared(Shared::ComPortUnavailable(Unavailable::TimedOut));
             }
         }
-        if self.suspended_by_peer {
+        if self.is_suspended_by_peer() {
             return; // requests are held back, so they cannot be late
         }
         while self.events.free() > 0 {
@@ -368,11 +366,15 @@ impl<R: Role> Session<R> {
         if self.queue.free() < 3 + self.reserved() {
             return Err(Error::TransmitQueueFull);
         }
-        if self.events.free() == 0 {
+        // An option change, and COM-PORT becoming active or unavailable.
+        if self.events.free() < 2 {
             return Err(Error::EventQueueFull);
         }
         let outcome = self.options.request(option, side, enable);
         self.apply_negotiation(outcome);
+        if option == TelnetOption::ComPort {
+            self.update_com_port();
+        }
         Ok(())
     }
 
@@ -403,7 +405,7 @@ impl<R: Role> Session<R> {
     /// at the next call.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut [u8]) -> usize {
-        self.queue.drain(out, self.suspended_by_peer)
+        self.queue.drain(out)
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
@@ -413,7 +415,7 @@ impl<R: Role> Session<R> {
             ComPort::Negotiating { deadline } => Some(deadline),
             _ => None,
         };
-        let role = if self.suspended_by_peer {
+        let role = if self.is_suspended_by_peer() {
             None
         } else {
             self.role.next_deadline()
@@ -481,13 +483,16 @@ impl<R: Role> Session<R> {
     }
 
     /// Queues `IAC SB COM-PORT-OPTION code value text IAC SE` with the code
-    /// of this role's direction.
+    /// of this role's direction, unless COM-PORT-OPTION was refused.
     fn push_command(
         &mut self,
         command: &Command,
         text: &[u8],
         urgency: Urgency,
     ) -> Result<(), Error> {
+        if self.com_port == ComPort::Unavailable(Unavailable::Refused) {
+            return Err(Error::ComPortRefused);
+        }
         let code = command.kind().code() + R::CODE_OFFSET;
         let (value, len) = command.value();
         let parts: [&[u8]; 3] = [&[code], &value[..len], text];

@@ -9,9 +9,14 @@
 //!
 //! * not suspended, everything leaves in the order it was queued;
 //! * suspended, what was queued before the SUSPEND arrived leaves first (as
-//!   far as the peer knows it was already on its way, so the output does
-//!   not depend on when the caller drained), then only the commands that
-//!   must go, in their order, while held ones wait in theirs.
+//!   far as the peer knows it was already on its way), then the commands
+//!   that must go, while held ones wait for the RESUME.
+//!
+//! The order is fixed when a command is queued, never when the caller
+//! drains: a command that must go, queued while suspended, is placed before
+//! the held commands queued since the SUSPEND. So the bytes sent are the
+//! same whenever the caller drains, even if a RESUME arrives in between
+//! (the session's split invariance rests on this).
 //!
 //! The mark lives in the first byte of each queued command, where the wire
 //! has its `IAC`; draining writes the `IAC` back. A caller's buffer may end
@@ -41,6 +46,8 @@ pub(crate) struct CommandQueue<const N: usize> {
     in_flight: u16,
     /// Bytes of the front command still to send after a drain cut it short.
     partial: u16,
+    /// The peer has suspended us: held commands wait.
+    suspended: bool,
 }
 
 impl<const N: usize> Default for CommandQueue<N> {
@@ -50,6 +57,7 @@ impl<const N: usize> Default for CommandQueue<N> {
             len: 0,
             in_flight: 0,
             partial: 0,
+            suspended: false,
         }
     }
 }
@@ -63,16 +71,20 @@ impl<const N: usize> CommandQueue<N> {
         N - self.len()
     }
 
+    /// The peer has suspended us.
+    pub(crate) fn is_suspended(&self) -> bool {
+        self.suspended
+    }
+
     /// Queues a command given as its bytes (starting with `IAC`), or
     /// returns false if it does not fit; then nothing is queued.
     pub(crate) fn push(&mut self, command: &[u8], urgency: Urgency) -> bool {
-        let start = self.len();
-        let Some(slot) = self.bytes.get_mut(start..start + command.len()) else {
+        if command.len() > self.free() {
             return false;
-        };
-        slot.copy_from_slice(command);
-        self.mark(start, urgency);
-        self.set_len(start + command.len());
+        }
+        let start = self.len();
+        self.bytes[start..start + command.len()].copy_from_slice(command);
+        self.place(start, command.len(), urgency);
         true
     }
 
@@ -96,19 +108,34 @@ impl<const N: usize> CommandQueue<N> {
             end += written;
         }
         self.bytes[end..end + 2].copy_from_slice(&[IAC, SE]);
-        self.mark(start, urgency);
-        self.set_len(end + 2);
+        self.place(start, end + 2 - start, urgency);
         true
     }
 
-    /// The peer suspended us: what is queued now counts as in flight.
-    pub(crate) fn suspend(&mut self) {
-        self.in_flight = self.len;
+    /// The command of `len` bytes just written at the end of the queue
+    /// (`start`) takes its place: marked, and, if it must go while we are
+    /// suspended, moved before the held commands queued since the SUSPEND.
+    fn place(&mut self, start: usize, len: usize, urgency: Urgency) {
+        if urgency == Urgency::Held {
+            self.bytes[start] = HELD;
+        }
+        if urgency == Urgency::Must && self.suspended {
+            let at = self.first_held();
+            self.bytes[at..start + len].rotate_right(len);
+        }
+        self.set_len(start + len);
+    }
+
+    /// The peer suspended us (`true`) or resumed us. At a SUSPEND, what is
+    /// queued counts as in flight.
+    pub(crate) fn set_suspended(&mut self, suspended: bool) {
+        self.suspended = suspended;
+        self.in_flight = if suspended { self.len } else { 0 };
     }
 
     /// Moves queued bytes into `out` by the rules in the module docs;
     /// returns how many.
-    pub(crate) fn drain(&mut self, out: &mut [u8], suspended: bool) -> usize {
+    pub(crate) fn drain(&mut self, out: &mut [u8]) -> usize {
         let mut written = 0;
         if self.partial > 0 {
             let n = self.take_front(out, usize::from(self.partial), false);
@@ -118,16 +145,11 @@ impl<const N: usize> CommandQueue<N> {
                 return written;
             }
         }
-        while written < out.len() {
-            let next = if !suspended || self.in_flight > 0 {
-                (!self.is_empty()).then_some(0)
-            } else {
-                self.first_urgent()
-            };
-            let Some(at) = next else { break };
-            let len = self.command_len_at(at);
-            // Bring an urgent command past the held ones before it.
-            self.bytes[..at + len].rotate_right(len);
+        while written < out.len() && !self.is_empty() {
+            if self.suspended && self.in_flight == 0 && self.bytes[0] == HELD {
+                break; // held commands wait for the RESUME
+            }
+            let len = self.command_len_at(0);
             let n = self.take_front(&mut out[written..], len, true);
             written += n;
             if n < len {
@@ -153,28 +175,21 @@ impl<const N: usize> CommandQueue<N> {
         n
     }
 
-    /// The start of the first command that must go, if any.
-    fn first_urgent(&self) -> Option<usize> {
-        let mut at = 0;
-        while at < self.len() {
-            if self.bytes[at] == IAC {
-                return Some(at);
-            }
+    /// Where the first held command queued since the SUSPEND starts (the
+    /// end of the queue if none): commands that must go are placed before it.
+    fn first_held(&self) -> usize {
+        // Past what was in flight and past a command cut short: both go first.
+        let mut at = usize::from(self.in_flight.max(self.partial));
+        while at < self.len() && self.bytes[at] != HELD {
             at += self.command_len_at(at);
         }
-        None
+        at.min(self.len())
     }
 
     /// The length of the (whole) command starting at `at`.
     fn command_len_at(&self, at: usize) -> usize {
         let command = &self.bytes[at..self.len()];
         command_len_after_first(command).max(1)
-    }
-
-    fn mark(&mut self, start: usize, urgency: Urgency) {
-        if urgency == Urgency::Held {
-            self.bytes[start] = HELD;
-        }
     }
 
     fn len(&self) -> usize {
@@ -195,12 +210,12 @@ mod tests {
     type Queue = CommandQueue<64>;
 
     /// Everything `queue` gives through buffers of `room` bytes.
-    fn drain_all(queue: &mut Queue, room: usize, suspended: bool) -> ([u8; 64], usize) {
+    fn drain_all(queue: &mut Queue, room: usize) -> ([u8; 64], usize) {
         let mut wire = [0u8; 64];
         let mut len = 0;
         loop {
             let end = (len + room).min(wire.len());
-            let n = queue.drain(&mut wire[len..end], suspended);
+            let n = queue.drain(&mut wire[len..end]);
             if n == 0 {
                 return (wire, len);
             }
@@ -214,7 +229,7 @@ mod tests {
         assert!(queue.push(&[IAC, WILL, 0], Urgency::Must));
         assert!(queue.push(&[IAC, 243], Urgency::Held));
         assert!(queue.push_subnegotiation(44, &[&[1], &[0, 0, 0, IAC]], Urgency::Held));
-        let (wire, len) = drain_all(&mut queue, 1, false);
+        let (wire, len) = drain_all(&mut queue, 1);
         let expected = [
             IAC, WILL, 0, IAC, 243, IAC, SB, 44, 1, 0, 0, 0, IAC, IAC, IAC, SE,
         ];
@@ -226,15 +241,38 @@ mod tests {
     fn while_suspended_only_urgent_commands_pass_in_their_order() {
         let mut queue = Queue::default();
         assert!(queue.push(&[IAC, 243], Urgency::Held));
-        queue.suspend(); // the BRK was queued before the SUSPEND: it goes
+        queue.set_suspended(true); // the BRK was queued before the SUSPEND: it goes
         assert!(queue.push_subnegotiation(44, &[&[1], &[0, 0, 0, 1]], Urgency::Held));
         assert!(queue.push(&[IAC, WONT, 1], Urgency::Must));
         assert!(queue.push(&[IAC, DO, 3], Urgency::Must));
-        let (wire, len) = drain_all(&mut queue, 2, true);
+        let (wire, len) = drain_all(&mut queue, 2);
         assert_eq!(wire[..len], [IAC, 243, IAC, WONT, 1, IAC, DO, 3]);
         // At RESUME the held request goes, whole.
-        let (wire, len) = drain_all(&mut queue, 3, false);
+        queue.set_suspended(false);
+        let (wire, len) = drain_all(&mut queue, 3);
         assert_eq!(wire[..len], [IAC, SB, 44, 1, 0, 0, 0, 1, IAC, SE]);
+    }
+
+    #[test]
+    fn what_leaves_does_not_depend_on_when_the_caller_drains() {
+        // A BRK held during a suspension, then an answer, then the RESUME:
+        // drained before or after the RESUME, the answer goes first.
+        let queued = |queue: &mut Queue| {
+            queue.set_suspended(true);
+            assert!(queue.push(&[IAC, 243], Urgency::Held));
+            assert!(queue.push(&[IAC, WONT, 1], Urgency::Must));
+        };
+        let mut early = Queue::default();
+        queued(&mut early);
+        let (first, n) = drain_all(&mut early, 64);
+        early.set_suspended(false);
+        let (rest, m) = drain_all(&mut early, 64);
+        let mut late = Queue::default();
+        queued(&mut late);
+        late.set_suspended(false);
+        let (all, k) = drain_all(&mut late, 64);
+        assert_eq!([&first[..n], &rest[..m]].concat(), &all[..k]);
+        assert_eq!(all[..k], [IAC, WONT, 1, IAC, 243]);
     }
 
     #[test]
@@ -242,10 +280,10 @@ mod tests {
         let mut queue = Queue::default();
         assert!(queue.push_subnegotiation(44, &[&[100], b"sig"], Urgency::Must));
         let mut out = [0u8; 4];
-        assert_eq!(queue.drain(&mut out, false), 4);
-        queue.suspend();
+        assert_eq!(queue.drain(&mut out), 4);
+        queue.set_suspended(true);
         assert!(queue.push(&[IAC, WONT, 1], Urgency::Must));
-        let (rest, len) = drain_all(&mut queue, 1, true);
+        let (rest, len) = drain_all(&mut queue, 1);
         assert_eq!(rest[..len], [b's', b'i', b'g', IAC, SE, IAC, WONT, 1]);
     }
 

@@ -219,10 +219,14 @@ impl Session<Server> {
 
     /// (server) Answers a [`ServerEvent::Request`] with the value now in
     /// use (which may differ from the one asked for). Until it is called,
-    /// the session reads no further input.
+    /// the session reads no further input. If the client has refused
+    /// COM-PORT-OPTION since it asked, nothing is sent
+    /// ([`Error::ComPortRefused`]) and the request counts as answered.
     pub fn respond(&mut self, reply: Command) -> Result<(), Error> {
-        self.answer(&reply, &[])?;
-        self.role.owes_answer = false;
-        Ok(())
+        let result = self.answer(&reply, &[]);
+        if result != Err(Error::TransmitQueueFull) {
+            self.role.owes_answer = false;
+        }
+        result
     }
 }

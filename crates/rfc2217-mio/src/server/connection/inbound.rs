@@ -197,9 +197,11 @@ impl Connection {
     /// Answers the request being carried out; the session reads the
     /// client's input again once it has. It keeps room for the answer, so
     /// after a transmit it cannot refuse it; if it did, the connection ends
-    /// rather than leave the client unread.
+    /// rather than leave the client unread. (A client that has refused
+    /// COM-PORT-OPTION since it asked gets no answer: none may be sent.)
     fn respond(&mut self, reply: Command) -> Result<(), Ending> {
-        if self.session.respond(reply).is_err() {
+        let answered = self.session.respond(reply);
+        if answered.is_err() && answered != Err(rfc2217_proto::Error::ComPortRefused) {
             self.transmit()?;
             self.session.respond(reply).map_err(|refused| {
                 Ending::new(format!("the session refused the answer {reply}: {refused}"))
