@@ -69,6 +69,8 @@ impl<R: Role> Session<R> {
             (ComPort::Unavailable(Unavailable::Refused), false, _) | (_, false, true) => {}
             (_, false, false) => {
                 self.com_port = ComPort::Unavailable(Unavailable::Refused);
+                // Held commands would leave after the refusal: drop them.
+                self.queue.drop_held_subnegotiations(COM_PORT_OPTION);
                 self.push_shared(Shared::ComPortUnavailable(Unavailable::Refused));
             }
         }

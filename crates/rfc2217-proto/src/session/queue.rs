@@ -175,6 +175,26 @@ impl<const N: usize> CommandQueue<N> {
         n
     }
 
+    /// Removes the held subnegotiations of `option` queued since the
+    /// SUSPEND (those that would otherwise leave after what is queued now):
+    /// the option was switched off, and RFC 855 allows subnegotiation only
+    /// of an agreed option.
+    pub(crate) fn drop_held_subnegotiations(&mut self, option: u8) {
+        let mut at = self.first_held();
+        while at < self.len() {
+            let len = self.command_len_at(at);
+            let held_sb =
+                self.bytes[at] == HELD && self.bytes.get(at + 1..at + 3) == Some(&[SB, option]);
+            if held_sb {
+                let total = self.len();
+                self.bytes.copy_within(at + len..total, at);
+                self.set_len(total - len);
+            } else {
+                at += len;
+            }
+        }
+    }
+
     /// Where the first held command queued since the SUSPEND starts (the
     /// end of the queue if none): commands that must go are placed before it.
     fn first_held(&self) -> usize {
@@ -285,6 +305,23 @@ mod tests {
         assert!(queue.push(&[IAC, WONT, 1], Urgency::Must));
         let (rest, len) = drain_all(&mut queue, 1);
         assert_eq!(rest[..len], [b's', b'i', b'g', IAC, SE, IAC, WONT, 1]);
+    }
+
+    #[test]
+    fn held_subnegotiations_of_a_switched_off_option_are_dropped() {
+        let mut queue = Queue::default();
+        assert!(queue.push_subnegotiation(44, &[&[7, 0]], Urgency::Held));
+        queue.set_suspended(true); // the first one is in flight: it goes
+        assert!(queue.push_subnegotiation(44, &[&[7, 1]], Urgency::Held));
+        assert!(queue.push(&[IAC, 243], Urgency::Held));
+        assert!(queue.push(&[IAC, WONT, 44], Urgency::Must));
+        queue.drop_held_subnegotiations(44);
+        queue.set_suspended(false);
+        let (wire, len) = drain_all(&mut queue, 64);
+        assert_eq!(
+            wire[..len],
+            [IAC, SB, 44, 7, 0, IAC, SE, IAC, WONT, 44, IAC, 243]
+        );
     }
 
     #[test]
