@@ -72,17 +72,25 @@ impl DeviceReader for Gated {
     }
 }
 
-#[test]
-fn a_device_that_stops_taking_data_suspends_the_client_until_it_drains() {
-    let loopback = Loopback::with_capacity(4096);
+/// A port for a loop:// device of `capacity` bytes whose read side stays
+/// shut until the returned flag is set; the loopback, to look into.
+fn gated_port(capacity: usize) -> (PortConfig, Loopback, Arc<AtomicBool>) {
+    let loopback = Loopback::with_capacity(capacity);
     let open = Arc::new(AtomicBool::new(false));
     let (device_loop, device_open) = (loopback.clone(), Arc::clone(&open));
-    let server = start(PortConfig::in_process(move || {
+    let config = PortConfig::in_process(move || {
         Ok(Box::new(Gated {
             inner: device_loop.clone(),
             open: Arc::clone(&device_open),
         }) as Box<dyn Device>)
-    }));
+    });
+    (config, loopback, open)
+}
+
+#[test]
+fn a_device_that_stops_taking_data_suspends_the_client_until_it_drains() {
+    let (config, loopback, open) = gated_port(4096);
+    let server = start(config);
     let mut client = TestClient::ready(server.local_addr());
     // With the read side shut the loopback fills, the server stops reading
     // us, and after a while asks us to stop sending.
@@ -167,16 +175,8 @@ fn a_slow_reader_keeps_the_server_buffers_bounded_while_100_mib_flow() {
 
 #[test]
 fn data_waiting_for_a_stalled_device_is_no_idleness() {
-    let loopback = Loopback::with_capacity(4096);
-    let open = Arc::new(AtomicBool::new(false));
-    let (device_loop, device_open) = (loopback.clone(), Arc::clone(&open));
+    let (config, _, open) = gated_port(4096);
     let idle = Duration::from_millis(200);
-    let config = PortConfig::in_process(move || {
-        Ok(Box::new(Gated {
-            inner: device_loop.clone(),
-            open: Arc::clone(&device_open),
-        }) as Box<dyn Device>)
-    });
     let server = start(config.with_idle_timeout(Some(idle)));
     let mut client = TestClient::ready(server.local_addr());
     let payload = random_bytes(64 * 1024, 5);
@@ -210,15 +210,8 @@ fn data_waiting_for_a_stalled_device_is_no_idleness() {
 /// is carried out and answered, and the input after it is read on.
 #[test]
 fn a_request_behind_data_for_a_stalled_device_is_answered_once_it_drains() {
-    let loopback = Loopback::with_capacity(4096);
-    let open = Arc::new(AtomicBool::new(false));
-    let (device_loop, device_open) = (loopback.clone(), Arc::clone(&open));
-    let server = start(PortConfig::in_process(move || {
-        Ok(Box::new(Gated {
-            inner: device_loop.clone(),
-            open: Arc::clone(&device_open),
-        }) as Box<dyn Device>)
-    }));
+    let (config, loopback, open) = gated_port(4096);
+    let server = start(config);
     let mut client = TestClient::ready(server.local_addr());
     let before = random_bytes(8 * 1024, 11);
     let after = random_bytes(8 * 1024, 12);

@@ -5,8 +5,8 @@ mod common;
 
 use common::{com_port, drain_transmit, feed, Log};
 use rfc2217_proto::{
-    Client, ClientEvent, Command, Config, Control, Instant, ModemState, ReplyStatus, Role,
-    ServerEvent, Session, Side, TelnetOption, Unavailable, Violation,
+    Client, ClientEvent, Command, Config, Control, Instant, ModemState, ReplyStatus, RequestId,
+    Role, ServerEvent, Session, Side, Signature, TelnetOption, Unavailable, Violation,
 };
 
 const NOW: Instant = Instant::ZERO;
@@ -246,20 +246,25 @@ fn sredird_style_bad_input_is_reported_and_the_stream_stays_in_sync() {
     );
 }
 
+/// The one event in `events`, a signature: its id, text and status.
+fn only_signature(events: &[ClientEvent]) -> (Option<RequestId>, Signature, ReplyStatus) {
+    match events {
+        [ClientEvent::Signature {
+            id,
+            signature,
+            status,
+        }] => (*id, *signature, *status),
+        other => panic!("not one signature: {other:?}"),
+    }
+}
+
 #[test]
 fn a_signature_of_any_length_reaches_the_application_marked_if_cut() {
     let mut client = agreed_client();
     let id = client.request(NOW, Command::Signature).unwrap();
     let full = [b's'; rfc2217_proto::SIGNATURE_CAPACITY];
     let (_, events) = run(&mut client, &com_port(&[&[100][..], &full].concat()));
-    let [ClientEvent::Signature {
-        id: got,
-        signature,
-        status,
-    }] = events[..]
-    else {
-        panic!("{events:?}");
-    };
+    let (got, signature, status) = only_signature(&events);
     assert_eq!((got, status), (id, ReplyStatus::Confirmed));
     assert_eq!(
         (signature.as_bytes(), signature.is_truncated()),
@@ -270,14 +275,7 @@ fn a_signature_of_any_length_reaches_the_application_marked_if_cut() {
     let id = client.request(NOW, Command::Signature).unwrap();
     let long = b"SRedird 2.2.1 /dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0";
     let (_, events) = run(&mut client, &com_port(&[&[100][..], long].concat()));
-    let [ClientEvent::Signature {
-        id: got,
-        signature,
-        status,
-    }] = events[..]
-    else {
-        panic!("{events:?}");
-    };
+    let (got, signature, status) = only_signature(&events);
     assert_eq!((got, status), (id, ReplyStatus::Confirmed));
     assert_eq!(
         signature.as_bytes(),
