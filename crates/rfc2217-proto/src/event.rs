@@ -157,6 +157,15 @@ pub enum Unavailable {
     TimedOut,
 }
 
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unavailable::Refused => "refused",
+            Unavailable::TimedOut => "not agreed within the negotiation timeout",
+        })
+    }
+}
+
 /// How a reply compares with the request it answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

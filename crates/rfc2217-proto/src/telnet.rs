@@ -71,6 +71,24 @@ impl TelnetCommand {
     }
 }
 
+/// The command's name in RFC 854: `NOP`, `DM`, `BRK`, `IP`, `AO`, `AYT`,
+/// `EC`, `EL`, `GA`.
+impl core::fmt::Display for TelnetCommand {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            TelnetCommand::Nop => "NOP",
+            TelnetCommand::DataMark => "DM",
+            TelnetCommand::Break => "BRK",
+            TelnetCommand::InterruptProcess => "IP",
+            TelnetCommand::AbortOutput => "AO",
+            TelnetCommand::AreYouThere => "AYT",
+            TelnetCommand::EraseCharacter => "EC",
+            TelnetCommand::EraseLine => "EL",
+            TelnetCommand::GoAhead => "GA",
+        })
+    }
+}
+
 /// The Telnet options this crate negotiates; every other option is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TelnetOption {
@@ -114,6 +132,17 @@ impl TelnetOption {
         })
     }
 
+    /// The option's name in its RFC: `TRANSMIT-BINARY`, `ECHO`,
+    /// `SUPPRESS-GO-AHEAD`, `COM-PORT-OPTION`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TelnetOption::Binary => "TRANSMIT-BINARY",
+            TelnetOption::Echo => "ECHO",
+            TelnetOption::SuppressGoAhead => "SUPPRESS-GO-AHEAD",
+            TelnetOption::ComPort => "COM-PORT-OPTION",
+        }
+    }
+
     /// Position in per-option tables.
     pub(crate) const fn index(self) -> usize {
         match self {
@@ -122,6 +151,12 @@ impl TelnetOption {
             TelnetOption::SuppressGoAhead => 2,
             TelnetOption::ComPort => 3,
         }
+    }
+}
+
+impl core::fmt::Display for TelnetOption {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -192,6 +227,19 @@ mod tests {
             assert_eq!(TelnetOption::ALL[option.index()], option);
         }
         assert_eq!(TelnetOption::from_code(24), None);
+    }
+
+    #[test]
+    fn commands_and_options_are_named_as_their_rfcs_name_them() {
+        let named = |value: &dyn core::fmt::Display| {
+            let mut text = crate::comport::values::Text::default();
+            core::fmt::write(&mut text, format_args!("{value}")).unwrap();
+            text
+        };
+        let brk = named(&TelnetCommand::Break);
+        assert_eq!(&brk.bytes[..brk.len], b"BRK");
+        let com_port = named(&TelnetOption::ComPort);
+        assert_eq!(&com_port.bytes[..com_port.len], b"COM-PORT-OPTION");
     }
 
     #[test]

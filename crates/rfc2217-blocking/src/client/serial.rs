@@ -21,7 +21,7 @@ impl RemotePort {
         convert(answer).ok_or_else(|| {
             serialport::Error::new(
                 ErrorKind::Unknown,
-                format!("the server uses a setting serialport cannot express: {answer:?}"),
+                format!("the server uses a setting serialport cannot express: {answer}"),
             )
         })
     }

@@ -139,10 +139,10 @@ impl<'a> Inbound<'a> {
                     return Err(self.device_error("sending a break", &error));
                 }
             }
-            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command:?} ignored"),
+            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command} ignored"),
             ServerEvent::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
             ServerEvent::ComPortUnavailable(why) => {
-                info!("{peer}: no COM-PORT-OPTION ({why:?}); serving plain data");
+                info!("{peer}: no COM-PORT-OPTION ({why}); serving plain data");
             }
             ServerEvent::Signature(signature) => {
                 info!("{peer}: client signature \"{signature}\"");
@@ -155,7 +155,7 @@ impl<'a> Inbound<'a> {
                 option,
                 side,
                 enabled,
-            } => debug!("{peer}: {option:?} {side:?} enabled={enabled}"),
+            } => debug!("{peer}: {option} {side:?} enabled={enabled}"),
             other => debug!("{peer}: {other:?}"),
         }
         Ok(())

@@ -111,7 +111,7 @@ impl<'a> Outbound<'a> {
         while let Some(event) = shared.session.poll_event() {
             match event {
                 ServerEvent::ComPortUnavailable(why) => {
-                    info!("{peer}: no COM-PORT-OPTION ({why:?}); serving plain data");
+                    info!("{peer}: no COM-PORT-OPTION ({why}); serving plain data");
                 }
                 other => debug!("{peer}: {other:?}"),
             }

@@ -147,10 +147,10 @@ impl Connection {
                     .map_err(|error| self.device_error(device, "starting a break", &error))?;
                 self.break_until = Some(now + BREAK_DURATION);
             }
-            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command:?} ignored"),
+            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command} ignored"),
             ServerEvent::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
             ServerEvent::ComPortUnavailable(why) => {
-                info!("{peer}: no COM-PORT-OPTION ({why:?}); serving plain data");
+                info!("{peer}: no COM-PORT-OPTION ({why}); serving plain data");
             }
             ServerEvent::Signature(signature) => {
                 info!("{peer}: client signature \"{signature}\"");
@@ -163,7 +163,7 @@ impl Connection {
                 option,
                 side,
                 enabled,
-            } => debug!("{peer}: {option:?} {side:?} enabled={enabled}"),
+            } => debug!("{peer}: {option} {side:?} enabled={enabled}"),
             other => debug!("{peer}: {other:?} ignored"),
         }
         Ok(())
