@@ -357,6 +357,11 @@ impl<R: Role> Session<R> {
     /// nothing is sent if that is already the state or the request in
     /// flight). The opening negotiation is done by [`Session::new`]; this is
     /// for later changes, e.g. a server dropping BINARY for a raw client.
+    /// Switching COM-PORT-OPTION off in every direction makes it
+    /// unavailable at once: no com-port command is sent after that.
+    ///
+    /// `Err(TransmitQueueFull)` or `Err(EventQueueFull)` (room for the reply
+    /// and two events is needed): drain, then call again.
     pub fn negotiate(
         &mut self,
         option: TelnetOption,
