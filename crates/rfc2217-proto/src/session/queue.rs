@@ -175,10 +175,11 @@ impl<const N: usize> CommandQueue<N> {
         n
     }
 
-    /// Removes the held subnegotiations of `option` queued since the
-    /// SUSPEND (those that would otherwise leave after what is queued now):
-    /// the option was switched off, and RFC 855 allows subnegotiation only
-    /// of an agreed option.
+    /// Removes the held subnegotiations of `option` not yet on their way:
+    /// all of them, but those in flight at a SUSPEND and one cut short. The
+    /// option was switched off, and RFC 855 allows subnegotiation only of an
+    /// agreed option; while suspended they would even leave after the
+    /// refusal, which must-go commands overtake them with.
     pub(crate) fn drop_held_subnegotiations(&mut self, option: u8) {
         let mut at = self.first_held();
         while at < self.len() {
@@ -195,8 +196,9 @@ impl<const N: usize> CommandQueue<N> {
         }
     }
 
-    /// Where the first held command queued since the SUSPEND starts (the
-    /// end of the queue if none): commands that must go are placed before it.
+    /// Where the first held command after those in flight and the one cut
+    /// short starts (the end of the queue if none): while suspended,
+    /// commands that must go are placed before it.
     fn first_held(&self) -> usize {
         // Past what was in flight and past a command cut short: both go first.
         let mut at = usize::from(self.in_flight.max(self.partial));
