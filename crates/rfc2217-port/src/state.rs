@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use rfc2217_proto::{
-    Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, StopSize,
+    Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Signature, StopSize,
 };
 
 /// The remote port's state as last reported by the server. `None` means
@@ -33,6 +33,8 @@ pub struct PortState {
     pub modem: Option<(ModemState, Instant)>,
     /// The last NOTIFY-LINESTATE.
     pub line: Option<LineState>,
+    /// The server's last SIGNATURE, unless it was empty (it has none).
+    pub signature: Option<Signature>,
 }
 
 impl PortState {
@@ -51,6 +53,11 @@ impl PortState {
     /// Records a NOTIFY-MODEMSTATE received at `at`.
     pub fn record_modem(&mut self, state: ModemState, at: Instant) {
         self.modem = Some((state, at));
+    }
+
+    /// Records the server's SIGNATURE.
+    pub fn record_signature(&mut self, signature: Signature) {
+        self.signature = (!signature.is_empty()).then_some(signature);
     }
 
     /// Records a NOTIFY-LINESTATE.
@@ -91,5 +98,15 @@ mod tests {
             (Some(true), Some(false), Some(false))
         );
         assert_eq!(state.flow_control, Some(Control::HardwareFlowControl));
+    }
+
+    #[test]
+    fn a_signature_is_kept_unless_the_server_has_none() {
+        let mut state = PortState::default();
+        let named = Signature::new(b"ser2net").unwrap();
+        state.record_signature(named);
+        assert_eq!(state.signature, Some(named));
+        state.record_signature(Signature::EMPTY);
+        assert_eq!(state.signature, None);
     }
 }

@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use log::{debug, trace, warn};
 use rfc2217_port::{Error, Outcome, PortState};
 use rfc2217_proto::{
-    self as proto, Client, ClientEvent, Command, RequestId, Session, Signature,
-    TRANSMIT_QUEUE_CAPACITY,
+    self as proto, Client, ClientEvent, Command, RequestId, Session, TRANSMIT_QUEUE_CAPACITY,
 };
 
 /// Received data kept for the application; when full, the reader stops
@@ -34,8 +33,6 @@ pub(crate) struct Core {
     pub(crate) session: Session<Client>,
     pub(crate) received: VecDeque<u8>,
     pub(crate) state: PortState,
-    /// The last signature the server sent (empty if none).
-    pub(crate) server_signature: Signature,
     outcomes: HashMap<RequestId, Outcome>,
     /// Why the connection ended, once it has.
     pub(crate) closed: Option<String>,
@@ -77,7 +74,6 @@ impl Shared {
                 session,
                 received: VecDeque::new(),
                 state: PortState::default(),
-                server_signature: Signature::EMPTY,
                 outcomes: HashMap::new(),
                 closed: None,
             }),
@@ -399,7 +395,7 @@ impl Shared {
                     status,
                 } => {
                     debug!("server signature \"{signature}\" ({status:?})");
-                    core.server_signature = signature;
+                    core.state.record_signature(signature);
                     if let Some(id) = id {
                         let reply = Command::Signature;
                         core.outcomes

@@ -217,8 +217,8 @@ impl RemotePort {
     /// The server's signature, once it has sent one.
     pub fn server_signature(&self) -> Option<Vec<u8>> {
         let core = self.connection().lock();
-        let signature = core.server_signature.as_bytes();
-        (!signature.is_empty()).then(|| signature.to_vec())
+        let signature = core.state.signature?;
+        Some(signature.as_bytes().to_vec())
     }
 
     /// Whether a side of a Telnet option was agreed with the server.

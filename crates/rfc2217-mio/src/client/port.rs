@@ -13,7 +13,7 @@ use mio::{Interest, Registry, Token};
 use rfc2217_port::{ClientOptions, Error, PortState};
 use rfc2217_proto::{
     self as proto, Client, Command, Control, ModemState, Purge, RequestId, Session, Side,
-    Signature, TelnetOption, TRANSMIT_QUEUE_CAPACITY,
+    TelnetOption, TRANSMIT_QUEUE_CAPACITY,
 };
 
 use super::link::Link;
@@ -87,8 +87,6 @@ pub struct RemotePort {
     /// itself: the session names only those whose answers it awaits, and
     /// every request gets its [`PortEvent::Answer`].
     next_id: u16,
-    /// The server's signature, once it has sent one.
-    server_signature: Option<Signature>,
     /// Until the port is open or failed to.
     opening: Option<Opening>,
     state: PortState,
@@ -122,7 +120,6 @@ impl RemotePort {
             events: VecDeque::new(),
             awaited: Vec::new(),
             next_id: 0,
-            server_signature: None,
             opening: None,
             state: PortState::default(),
             closed: None,
@@ -168,8 +165,7 @@ impl RemotePort {
 
     /// The server's signature, once it has sent one.
     pub fn server_signature(&self) -> Option<&[u8]> {
-        let signature = self.server_signature.as_ref()?;
-        Some(signature.as_bytes()).filter(|text| !text.is_empty())
+        Some(self.state.signature.as_ref()?.as_bytes())
     }
 
     /// Whether a side of a Telnet option was agreed with the server.

@@ -197,7 +197,7 @@ impl RemotePort {
                 status,
             } => {
                 debug!("{}: server signature {signature} ({status:?})", self.name);
-                self.server_signature = Some(signature);
+                self.state.record_signature(signature);
                 if let Some(id) = id {
                     let reply = Command::Signature;
                     self.conclude(id, Outcome::Answered { reply, status });
