@@ -1,6 +1,6 @@
 //! The far end of a served pty: what the "equipment" plugged into the
-//! served serial port sends and receives, and the pty's settings as the
-//! server left them.
+//! served serial port sends and receives, and how what arrived compares
+//! with what was sent.
 
 use std::io::{self, Read, Write};
 use std::thread;
@@ -101,56 +101,23 @@ pub(crate) fn compare(what: &str, expected: &[u8], received: &[u8]) -> Result<()
     ))
 }
 
-/// A pty's settings as the server left them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Termios {
-    /// The output speed.
-    pub(crate) speed: u32,
-    /// Data bits: 5 to 8.
-    pub(crate) data_bits: u8,
-    /// PARENB.
-    pub(crate) parity: bool,
-    /// CSTOPB: two stop bits.
-    pub(crate) two_stop_bits: bool,
-    /// CRTSCTS.
-    pub(crate) rts_cts: bool,
-    /// IXON.
-    pub(crate) xon_xoff: bool,
+/// Up to 32 bytes in hex, then how many more: for bytes that should not
+/// have reached the device.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut text: Vec<String> = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
+    if bytes.len() > 32 {
+        text.push(format!("... ({} in all)", bytes.len()));
+    }
+    text.join(" ")
 }
 
-/// Reads the settings of the pty at `path` without touching them: opened
-/// non-blocking and without becoming its controlling terminal, never read.
-/// The speed comes from TCGETS2, so a rate set with BOTHER (as the
-/// `serialport` crate sets every rate) is seen; `stty` would say 0.
-pub(crate) fn termios(path: &str) -> Result<Termios, String> {
-    use rustix::fs::{open, Mode, OFlags};
-    use rustix::termios::{tcgetattr, ControlModes, InputModes};
-    let fail = |error: rustix::io::Errno| format!("cannot read the settings of {path}: {error}");
-    let fd = open(
-        path,
-        OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
+/// `len` bytes in `elapsed`, as a timing line.
+pub(crate) fn rate(len: usize, elapsed: Duration) -> String {
+    let seconds = elapsed.as_secs_f64();
+    format!(
+        "{len} bytes in {seconds:.2} s ({:.2} MiB/s)",
+        len as f64 / f64::from(1 << 20) / seconds.max(1e-9)
     )
-    .map_err(fail)?;
-    let termios = tcgetattr(&fd).map_err(fail)?;
-    let control = termios.control_modes;
-    let size = control & ControlModes::CSIZE;
-    let data_bits = [
-        (ControlModes::CS5, 5),
-        (ControlModes::CS6, 6),
-        (ControlModes::CS7, 7),
-    ]
-    .iter()
-    .find_map(|&(flag, bits)| (size == flag).then_some(bits))
-    .unwrap_or(8);
-    Ok(Termios {
-        speed: termios.output_speed(),
-        data_bits,
-        parity: control.contains(ControlModes::PARENB),
-        two_stop_bits: control.contains(ControlModes::CSTOPB),
-        rts_cts: control.contains(ControlModes::CRTSCTS),
-        xon_xoff: termios.input_modes.contains(InputModes::IXON),
-    })
 }
 
 #[cfg(test)]
@@ -184,18 +151,14 @@ mod tests {
     }
 
     #[test]
-    fn a_ptys_settings_are_read_including_a_rate_set_with_bother() {
-        let pair = rfc2217_blocking::PtyPair::new().expect("a pty pair");
-        // The serialport crate sets every rate with BOTHER.
-        let _served = serialport::new(pair.path(), 57_600)
-            .stop_bits(serialport::StopBits::Two)
-            .flow_control(serialport::FlowControl::Hardware)
-            .open_native()
-            .expect("the served end");
-        let settings = termios(pair.path()).unwrap();
-        assert_eq!(settings.speed, 57_600);
-        assert!(settings.two_stop_bits && settings.rts_cts && !settings.xon_xoff);
-        assert_eq!(settings.data_bits, 8, "a pty forces 8 data bits");
-        assert!(termios("/nonexistent").is_err());
+    fn byte_dumps_and_rates_are_short() {
+        assert_eq!(hex(&[0xff, 0x0d, 0x00]), "ff 0d 00");
+        let long = hex(&[0; 33]);
+        assert_eq!(long.matches("00").count(), 32);
+        assert!(long.ends_with("... (33 in all)"), "{long}");
+        assert_eq!(
+            rate(1 << 20, Duration::from_millis(500)),
+            "1048576 bytes in 0.50 s (2.00 MiB/s)"
+        );
     }
 }

@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::verdict::{Cell, Outcome, Part};
-
-/// Where the expectations live, relative to the workspace root.
-pub(crate) const EXPECTATIONS_FILE: &str = "conformance/expectations.txt";
+use crate::paths::EXPECTATIONS_FILE;
+use crate::verdict::{Cell, Key, Outcome, Part};
 
 /// What one cell should do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,9 +17,6 @@ pub(crate) enum Expected {
     /// The scenario cannot be run against this peer, for this reason.
     NotApplicable(String),
 }
-
-/// A cell's place in the matrix: part, scenario, peer.
-pub(crate) type Key = (Part, String, String);
 
 /// The parsed expectations file.
 pub(crate) type Expectations = BTreeMap<Key, Expected>;
@@ -105,7 +100,7 @@ pub(crate) fn judge(cells: &[Cell], expectations: &Expectations, ci: bool) -> Ve
     let mut outcomes: BTreeMap<Key, Outcome> = BTreeMap::new();
     let mut judged = Vec::new();
     for cell in cells {
-        let key = (cell.part, cell.scenario.clone(), cell.peer.clone());
+        let key = cell.key();
         if outcomes.insert(key.clone(), cell.outcome.clone()).is_some() {
             judged.push(Judged {
                 key,
@@ -161,16 +156,6 @@ live   data-from-device    blocking-client/sredird  known-fail: sredird loses by
 live signature pyserial-client/cli-serve not-applicable: pyserial has no signature API
 ";
 
-    fn cell(part: Part, scenario: &str, peer: &str, outcome: Outcome) -> Cell {
-        Cell {
-            part,
-            scenario: scenario.into(),
-            peer: peer.into(),
-            outcome,
-            observations: Vec::new(),
-        }
-    }
-
     #[test]
     fn the_file_is_read() {
         let expectations = parse(FILE).unwrap();
@@ -203,6 +188,21 @@ live signature pyserial-client/cli-serve not-applicable: pyserial has no signatu
             .contains("twice"));
     }
 
+    /// The file's first cell.
+    fn ser2net_open(outcome: Outcome) -> Cell {
+        Cell::new(Part::Replay, "open", "ser2net", outcome)
+    }
+
+    /// The file's known failure.
+    fn sredird_data(outcome: Outcome) -> Cell {
+        Cell::new(
+            Part::Live,
+            "data-from-device",
+            "blocking-client/sredird",
+            outcome,
+        )
+    }
+
     fn verdicts(cells: &[Cell], ci: bool) -> Vec<Judgement> {
         judge(cells, &parse(FILE).unwrap(), ci)
             .into_iter()
@@ -212,15 +212,7 @@ live signature pyserial-client/cli-serve not-applicable: pyserial has no signatu
 
     #[test]
     fn only_exact_matches_pass() {
-        let open = |outcome| cell(Part::Replay, "open", "ser2net", outcome);
-        let sredird = |outcome| {
-            cell(
-                Part::Live,
-                "data-from-device",
-                "blocking-client/sredird",
-                outcome,
-            )
-        };
+        let (open, sredird) = (ser2net_open, sredird_data);
         let fail = || Outcome::Fail("x".into());
         // As listed.
         assert!(verdicts(&[open(Outcome::Pass), sredird(fail())], true)
@@ -232,8 +224,8 @@ live signature pyserial-client/cli-serve not-applicable: pyserial has no signatu
         assert!(matches!(&wrong[0], Judgement::Wrong(why) if why.contains("unexpected failure")));
         assert!(matches!(&wrong[1], Judgement::Wrong(why) if why.contains("unexpected pass")));
         // Listed but not run; run but not listed; run but not applicable.
-        let extra = cell(Part::Replay, "open", "sredird", Outcome::Pass);
-        let na = cell(
+        let extra = Cell::new(Part::Replay, "open", "sredird", Outcome::Pass);
+        let na = Cell::new(
             Part::Live,
             "signature",
             "pyserial-client/cli-serve",
@@ -253,22 +245,8 @@ live signature pyserial-client/cli-serve not-applicable: pyserial has no signatu
 
     #[test]
     fn a_missing_peer_fails_only_under_ci() {
-        let missing = || {
-            cell(
-                Part::Replay,
-                "open",
-                "ser2net",
-                Outcome::Missing("no ser2net".into()),
-            )
-        };
-        let sredird = || {
-            cell(
-                Part::Live,
-                "data-from-device",
-                "blocking-client/sredird",
-                Outcome::Fail("x".into()),
-            )
-        };
+        let missing = || ser2net_open(Outcome::Missing("no ser2net".into()));
+        let sredird = || sredird_data(Outcome::Fail("x".into()));
         assert!(matches!(
             verdicts(&[missing(), sredird()], true)[0],
             Judgement::Wrong(_)

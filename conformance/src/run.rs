@@ -1,198 +1,103 @@
-//! `cargo xtask record` and `cargo xtask conformance`: our code against
-//! servers we did not write (ser2net, sredird, pyserial's PortManager) and
-//! pyserial's client against our servers. See `docs/conformance.md`.
-
-pub(crate) mod capture;
-pub(crate) mod device;
-pub(crate) mod our_clients;
-pub(crate) mod peers;
-pub(crate) mod player;
-pub(crate) mod pyserial_client;
-pub(crate) mod record;
-pub(crate) mod replay;
-pub(crate) mod scenario;
-pub(crate) mod verdict;
-pub(crate) mod wire;
+//! The `run` command: replays every capture, runs every live pairing,
+//! judges the results against the expectations file and fails unless
+//! everything is as expected.
+//!
+//! The tracked report (`docs/conformance.md`) holds results, never
+//! timings, and is rewritten only with `--write-report`: a run leaves the
+//! checkout as it found it. Timings are printed and written to
+//! `target/conformance/timings.txt`.
 
 use std::env;
+use std::fmt::Write as _;
 use std::fs;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use capture::Capture;
-use peers::{RunningServer, Server};
+use crate::expectations;
+use crate::paths::{self, EXPECTATIONS_FILE, REPORT_FILE, TIMINGS_FILE};
+use crate::report;
+use crate::scripted;
+use crate::summary;
+use crate::verdict::Cell;
+use crate::{clients, pyserial};
 
-/// Where the captures live, relative to the workspace root.
-pub(crate) const CAPTURES_DIR: &str = "conformance/captures";
-
-fn captures_dir() -> PathBuf {
-    crate::workspace_root().join(CAPTURES_DIR)
-}
-
-/// `cargo xtask record PEER SCENARIO`: `all` for either records every one.
-/// Each capture is replayed at once, so a recording the replay cannot
-/// follow is noticed when it is made.
-pub(crate) fn record_command(peer: &str, scenario: &str) -> Result<(), String> {
-    let servers: Vec<Server> = match peer {
-        "all" => Server::ALL.to_vec(),
-        name => vec![Server::from_name(name)
-            .ok_or_else(|| format!("unknown peer `{name}`: ser2net, sredird, pyserial or all"))?],
-    };
-    let scenarios = match scenario {
-        "all" => scenario::all(),
-        name => vec![scenario::by_name(name).ok_or_else(|| {
-            format!(
-                "unknown scenario `{name}`: {} or all",
-                scenario::NAMES.join(", ")
-            )
-        })?],
-    };
-    let mut failures = 0;
-    for server in servers {
-        for scenario in &scenarios {
-            let mut running = RunningServer::start(server).map_err(|error| error.to_string())?;
-            let capture = record::record(&mut running, scenario)?;
-            drop(running);
-            let path = captures_dir().join(Capture::file_name(&capture.peer, &capture.scenario));
-            let text = capture.to_text();
-            fs::write(&path, &text)
-                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-            // Replayed as the file has it, so a capture the replay cannot
-            // follow is caught when it is made.
-            let cell = replay::replay(&Capture::parse(&text)?);
-            let problems = record::problems(&capture);
-            eprintln!(
-                "xtask: recorded {} ({} lines); replay: {}{}",
-                path.display(),
-                capture.lines.len(),
-                cell.outcome,
-                if problems.is_empty() {
-                    String::new()
-                } else {
-                    format!("; at the device: {}", problems.join("; "))
-                }
-            );
-            if cell.outcome != verdict::Outcome::Pass {
-                failures += 1;
-            }
-        }
-    }
-    if failures > 0 {
-        return Err(format!("{failures} recording(s) do not replay"));
-    }
-    Ok(())
-}
-
-/// `cargo xtask conformance`: replays every capture, runs every live
-/// pairing, judges the results against the expectations file, writes the
-/// report and fails unless everything is as expected.
-pub(crate) fn conformance_command() -> ExitCode {
-    let root = crate::workspace_root();
-    let expectations = match fs::read_to_string(root.join(expectations::EXPECTATIONS_FILE))
-        .map_err(|error| format!("cannot read {}: {error}", expectations::EXPECTATIONS_FILE))
+/// Runs the whole suite; with `write_report`, rewrites the tracked report.
+pub(crate) fn run_command(write_report: bool) -> ExitCode {
+    let expectations = match fs::read_to_string(paths::in_workspace(EXPECTATIONS_FILE))
+        .map_err(|error| format!("cannot read {EXPECTATIONS_FILE}: {error}"))
         .and_then(|text| expectations::parse(&text))
     {
         Ok(expectations) => expectations,
         Err(error) => {
-            eprintln!("xtask: {error}");
+            eprintln!("conformance: {error}");
             return ExitCode::FAILURE;
         }
     };
     let ci = env::var("CI").is_ok_and(|value| value == "true");
-    let mut versions = Vec::new();
-    let mut cells = replay_all(&mut versions);
-    eprintln!("xtask: live: our clients against ser2net, sredird and pyserial");
-    cells.extend(our_clients::run());
-    eprintln!("xtask: live: pyserial's client against our servers");
-    cells.extend(pyserial_client::run());
+    let (mut cells, versions) = scripted::replay_all();
+    eprintln!("conformance: live: our clients against ser2net, sredird and pyserial");
+    cells.extend(clients::run());
+    eprintln!("conformance: live: pyserial's client against our servers");
+    cells.extend(pyserial::run());
     let judged = expectations::judge(&cells, &expectations, ci);
-    let report = report::render(&judged, &cells, &versions);
-    if let Err(error) = fs::write(root.join(report::REPORT_FILE), report) {
-        eprintln!("xtask: cannot write {}: {error}", report::REPORT_FILE);
-        return ExitCode::FAILURE;
-    }
-    summarize(&judged)
-}
-
-/// Replays every capture there should be: one per server and scenario.
-fn replay_all(versions: &mut Vec<(String, String)>) -> Vec<verdict::Cell> {
-    let mut cells = Vec::new();
-    for server in Server::ALL {
-        let mut version = None;
-        for name in scenario::NAMES {
-            let path = captures_dir().join(Capture::file_name(server.name(), name));
-            let cell = match fs::read_to_string(&path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))
-                .and_then(|text| Capture::parse(&text))
-            {
-                Ok(capture) => {
-                    version.get_or_insert(capture.version.clone());
-                    replay::replay(&capture)
-                }
-                Err(error) => verdict::Cell {
-                    part: verdict::Part::Replay,
-                    scenario: name.to_owned(),
-                    peer: server.name().to_owned(),
-                    outcome: verdict::Outcome::Fail(error),
-                    observations: Vec::new(),
-                },
-            };
-            cells.push(cell);
-        }
-        versions.push((
-            server.name().to_owned(),
-            version.unwrap_or_else(|| "(no capture)".into()),
-        ));
-    }
-    cells
-}
-
-/// Prints one line per cell and the totals; the exit code.
-fn summarize(judged: &[expectations::Judged]) -> ExitCode {
-    use expectations::Judgement;
-    let mut wrong = 0;
-    let mut skipped = 0;
-    for judged in judged {
-        let (part, scenario, peer) = &judged.key;
-        let outcome = judged
-            .outcome
-            .as_ref()
-            .map_or_else(|| "not run".to_owned(), ToString::to_string);
-        let verdict = match &judged.judgement {
-            Judgement::AsExpected => "ok   ",
-            Judgement::Skipped(_) => {
-                skipped += 1;
-                "SKIP "
-            }
-            Judgement::Wrong(_) => {
-                wrong += 1;
-                "WRONG"
-            }
-        };
-        println!(
-            "{verdict} {:6} {scenario:18} {peer:34} {outcome}",
-            part.name()
-        );
-        if let Judgement::Wrong(why) = &judged.judgement {
-            println!("      -> {why}");
-        }
-    }
+    let totals = summary::print(&judged, &cells);
+    let written = write_timings(&cells).and_then(|()| {
+        let report = report::render(&judged, &cells, &versions);
+        settle_report(&report, write_report)
+    });
     println!(
-        "\nconformance: {} cells, {wrong} not as expected, {skipped} skipped; report in {}",
-        judged.len(),
-        report::REPORT_FILE
+        "\nconformance: {} cells, {} not as expected, {} skipped",
+        totals.cells, totals.wrong, totals.skipped
     );
-    if skipped > 0 {
+    match &written {
+        Ok(state) => println!(
+            "report: {state}; timings in {}",
+            paths::target_dir().join(TIMINGS_FILE).display()
+        ),
+        Err(error) => println!("report: ERROR: {error}"),
+    }
+    if totals.skipped > 0 {
         eprintln!(
-            "\n!!!!!!!! {skipped} cells SKIPPED: peers are not installed here \
-             (run conformance/install-peers.sh as root). Under CI=true this fails. !!!!!!!!\n"
+            "\n!!!!!!!! {} cells SKIPPED: peers are not installed here \
+             (run conformance/install-peers.sh as root). Under CI=true this fails. !!!!!!!!\n",
+            totals.skipped
         );
     }
-    if wrong == 0 {
+    if totals.wrong == 0 && written.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
 }
-pub(crate) mod expectations;
-pub(crate) mod report;
+
+/// Writes every cell's timings to the untracked timings file.
+fn write_timings(cells: &[Cell]) -> Result<(), String> {
+    let path = paths::target_dir().join(TIMINGS_FILE);
+    let mut text = String::new();
+    for cell in cells {
+        for timing in &cell.timings {
+            let (part, scenario, peer) = cell.key();
+            let _ = writeln!(text, "{} {scenario} {peer}: {timing}", part.name());
+        }
+    }
+    path.parent()
+        .map_or(Ok(()), fs::create_dir_all)
+        .and_then(|()| fs::write(&path, text))
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+}
+
+/// Writes the tracked report if asked to; else only compares it with the
+/// file. Says which, for the summary.
+fn settle_report(report: &str, write: bool) -> Result<String, String> {
+    let path = paths::in_workspace(REPORT_FILE);
+    let unchanged = fs::read_to_string(&path).is_ok_and(|old| old == report);
+    match (unchanged, write) {
+        (true, _) => Ok(format!("{REPORT_FILE} matches this run")),
+        (false, true) => fs::write(&path, report)
+            .map(|()| format!("{REPORT_FILE} rewritten with this run's results"))
+            .map_err(|error| format!("cannot write {REPORT_FILE}: {error}")),
+        (false, false) => Ok(format!(
+            "{REPORT_FILE} differs from this run's results; left as it is \
+             (`cargo xtask conformance --write-report` rewrites it)"
+        )),
+    }
+}

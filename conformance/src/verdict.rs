@@ -50,7 +50,32 @@ pub(crate) struct Cell {
     /// Peer behaviour seen on the way that is worth a line in the report
     /// (quirks we tolerate), whatever the outcome.
     pub(crate) observations: Vec<String>,
+    /// How long the data took. Printed, never in the tracked report: they
+    /// differ in every run, and a run must leave the checkout clean.
+    pub(crate) timings: Vec<String>,
 }
+
+impl Cell {
+    /// A cell with `outcome` and nothing observed.
+    pub(crate) fn new(part: Part, scenario: &str, peer: &str, outcome: Outcome) -> Cell {
+        Cell {
+            part,
+            scenario: scenario.to_owned(),
+            peer: peer.to_owned(),
+            outcome,
+            observations: Vec::new(),
+            timings: Vec::new(),
+        }
+    }
+
+    /// The cell's place in the matrix.
+    pub(crate) fn key(&self) -> Key {
+        (self.part, self.scenario.clone(), self.peer.clone())
+    }
+}
+
+/// A cell's place in the matrix: part, scenario, peer.
+pub(crate) type Key = (Part, String, String);
 
 /// What happened in one cell.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,15 +6,20 @@
 //!   of `rfc2217-proto` for N seconds (default 600) on its committed corpus,
 //!   passing FLAGS on to libFuzzer. Needs the nightly toolchain and
 //!   `cargo install cargo-fuzz`.
+//! * `conformance [--write-report]`: runs the conformance suite (the
+//!   `rfc2217-conformance` crate in `conformance/`): replays every capture,
+//!   runs the live pairings and checks both against
+//!   `conformance/expectations.txt`. It rewrites the tracked
+//!   `docs/conformance.md` only with `--write-report`; timings are printed
+//!   and kept in `target/conformance/timings.txt`, so a run leaves the
+//!   checkout clean.
 //! * `record PEER SCENARIO`: plays a conformance scenario against a live
 //!   peer (ser2net, sredird, pyserial; `all` for either) and writes its
 //!   capture to `conformance/captures/`.
-//! * `conformance`: replays every capture, runs the live pairings, checks
-//!   both against `conformance/expectations.txt` and writes
-//!   `docs/conformance.md`.
 //! * `help`: prints the usage.
-
-mod conformance;
+//!
+//! The suite is a crate of its own so that it builds and is tested like
+//! every other member; xtask only launches it, passing the arguments on.
 
 use std::env;
 use std::fmt;
@@ -27,6 +32,8 @@ const FUZZ_DIR: &str = "crates/rfc2217-proto/fuzz";
 const FUZZ_TARGET: &str = "peer_input";
 /// How long `cargo xtask fuzz` runs without `--seconds`.
 const DEFAULT_FUZZ_SECONDS: u64 = 600;
+/// The conformance suite's package.
+const CONFORMANCE_PACKAGE: &str = "rfc2217-conformance";
 
 const USAGE: &str = "\
 Usage: cargo xtask <command>
@@ -41,6 +48,19 @@ Commands:
                       go to libFuzzer (e.g. -- -fork=1 -ignore_crashes=1).
                       Needs the nightly toolchain and cargo-fuzz
                       (`cargo install cargo-fuzz`).
+  conformance [--write-report]
+                      Run the conformance suite (crate rfc2217-conformance):
+                      replay every capture, run our clients against the live
+                      servers and pyserial's client against ours, and check
+                      it all against conformance/expectations.txt. Prints
+                      one line per cell, and the data scenarios' timings
+                      (also in target/conformance/timings.txt). Only with
+                      --write-report is docs/conformance.md rewritten; it
+                      holds no timings, so a run whose results did not
+                      change leaves the checkout clean. Needs the peers
+                      installed (conformance/install-peers.sh, as root);
+                      under CI=true a missing peer fails, elsewhere it is
+                      skipped.
   record PEER SCENARIO
                       Play SCENARIO against the live PEER (ser2net, sredird
                       or pyserial; `all` for either) and write
@@ -48,12 +68,6 @@ Commands:
                       at once. Scenarios: open, settings, control, break,
                       purge, masks, modem, signature, data, refuse, silent,
                       bad-input.
-  conformance         Replay every capture, run our clients against the live
-                      servers and pyserial's client against ours, check it
-                      all against conformance/expectations.txt and write
-                      docs/conformance.md. Needs the peers installed
-                      (conformance/install-peers.sh, as root); under CI=true
-                      a missing peer fails, elsewhere it is skipped.
   help                Print this message.
 ";
 
@@ -66,11 +80,13 @@ enum Task {
         /// Passed on to libFuzzer.
         flags: Vec<String>,
     },
-    Record {
-        peer: String,
-        scenario: String,
+    /// A command of the conformance suite, with its arguments, which
+    /// the suite checks itself.
+    Conformance {
+        /// `run` or `record`.
+        command: &'static str,
+        args: Vec<String>,
     },
-    Conformance,
 }
 
 /// A command line that could not be understood.
@@ -81,7 +97,6 @@ enum UsageError {
     UnknownFlag { command: &'static str, flag: String },
     MissingValue(&'static str),
     BadValue { flag: &'static str, value: String },
-    Arguments(&'static str),
 }
 
 impl fmt::Display for UsageError {
@@ -93,7 +108,6 @@ impl fmt::Display for UsageError {
                 write!(f, "unknown argument `{flag}` for `{command}`")
             }
             UsageError::MissingValue(flag) => write!(f, "`{flag}` needs a value"),
-            UsageError::Arguments(usage) => write!(f, "usage: cargo xtask {usage}"),
             UsageError::BadValue { flag, value } => {
                 write!(
                     f,
@@ -117,20 +131,14 @@ fn parse(args: &[String]) -> Result<Task, UsageError> {
             }),
         },
         "fuzz" => parse_fuzz(rest),
-        "record" => match rest {
-            [peer, scenario] => Ok(Task::Record {
-                peer: peer.clone(),
-                scenario: scenario.clone(),
-            }),
-            _ => Err(UsageError::Arguments("record PEER SCENARIO")),
-        },
-        "conformance" => match rest.first() {
-            None => Ok(Task::Conformance),
-            Some(flag) => Err(UsageError::UnknownFlag {
-                command: "conformance",
-                flag: flag.clone(),
-            }),
-        },
+        "conformance" => Ok(Task::Conformance {
+            command: "run",
+            args: rest.to_vec(),
+        }),
+        "record" => Ok(Task::Conformance {
+            command: "record",
+            args: rest.to_vec(),
+        }),
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
 }
@@ -175,7 +183,7 @@ fn parse_fuzz(mut args: &[String]) -> Result<Task, UsageError> {
 }
 
 /// The workspace root: xtask lives one level below it.
-pub(crate) fn workspace_root() -> PathBuf {
+fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
         .parent()
@@ -222,6 +230,34 @@ fn fuzz(seconds: u64, flags: &[String]) -> ExitCode {
     }
 }
 
+/// Runs the conformance suite's `command` with `args`, through cargo (so
+/// that it is built first). The dev profile, as for xtask itself: it reuses
+/// what the workspace's tests built, and the core is optimised even there.
+fn conformance(command: &str, args: &[String]) -> ExitCode {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            CONFORMANCE_PACKAGE,
+            "--",
+            command,
+        ])
+        .args(args)
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        // The suite said why.
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("xtask: cannot run cargo for {CONFORMANCE_PACKAGE}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     match parse(&args) {
@@ -230,16 +266,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Task::Fuzz { seconds, flags }) => fuzz(seconds, &flags),
-        Ok(Task::Record { peer, scenario }) => {
-            match conformance::record_command(&peer, &scenario) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    eprintln!("xtask: {error}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Ok(Task::Conformance) => conformance::conformance_command(),
+        Ok(Task::Conformance { command, args }) => conformance(command, &args),
         Err(error) => {
             eprintln!("xtask: {error}\n\n{USAGE}");
             ExitCode::from(2)
@@ -273,15 +300,22 @@ mod tests {
     }
 
     #[test]
-    fn record_takes_a_peer_and_a_scenario() {
+    fn conformance_and_record_pass_their_arguments_to_the_suite() {
+        let suite = |command, line: &str| {
+            Ok(Task::Conformance {
+                command,
+                args: args(line),
+            })
+        };
+        assert_eq!(parse(&args("conformance")), suite("run", ""));
+        assert_eq!(
+            parse(&args("conformance --write-report")),
+            suite("run", "--write-report")
+        );
         assert_eq!(
             parse(&args("record sredird all")),
-            Ok(Task::Record {
-                peer: "sredird".into(),
-                scenario: "all".into()
-            })
+            suite("record", "sredird all")
         );
-        assert_eq!(parse(&args("conformance")), Ok(Task::Conformance));
     }
 
     #[test]
@@ -312,8 +346,6 @@ mod tests {
             );
         }
         assert!(parse(&args("help me")).is_err());
-        assert!(parse(&args("record ser2net")).is_err());
-        assert!(parse(&args("conformance --fast")).is_err());
         assert_eq!(parse(&args("help")), Ok(Task::Help));
     }
 }

@@ -282,6 +282,13 @@ fn escape_iac(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// A player whose peer agreed to COM-PORT at 1 ms.
+    fn agreed() -> Player {
+        let mut player = Player::new(false, Instant::ZERO);
+        player.input(Instant::from_millis(1), &[0xff, 0xfd, 44]);
+        player
+    }
+
     #[test]
     fn a_request_is_awaited_until_its_answer() {
         let mut player = Player::new(false, Instant::ZERO);
@@ -307,8 +314,7 @@ mod tests {
 
     #[test]
     fn an_unanswered_request_times_out_on_the_clock() {
-        let mut player = Player::new(false, Instant::ZERO);
-        player.input(Instant::from_millis(1), &[0xff, 0xfd, 44]);
+        let mut player = agreed();
         player.start(
             Instant::from_millis(2),
             &Step::Request(Command::SetBaudRate(0)),
@@ -324,8 +330,7 @@ mod tests {
 
     #[test]
     fn a_signature_answer_is_spelled_as_the_captures_spell_it() {
-        let mut player = Player::new(false, Instant::ZERO);
-        player.input(Instant::from_millis(1), &[0xff, 0xfd, 44]);
+        let mut player = agreed();
         player.start(Instant::from_millis(2), &Step::RequestSignature);
         assert!(!player.is_answered());
         player.input(
@@ -345,8 +350,7 @@ mod tests {
 
     #[test]
     fn requests_are_numbered_in_the_order_made_awaited_or_not() {
-        let mut player = Player::new(false, Instant::ZERO);
-        player.input(Instant::from_millis(1), &[0xff, 0xfd, 44]);
+        let mut player = agreed();
         player.start(Instant::from_millis(2), &Step::OpeningBatch);
         // The line state mask is not awaited, yet it has its number: the
         // signature request after it is the batch's last.

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use rfc2217_proto as proto;
 
 use super::capture::{Capture, Line, Record, CLIENT_GOT_ALL, PEER_CLOSED};
-use super::device;
-use super::peers::RunningServer;
 use super::player::{Outgoing, Player, REQUEST_TIMEOUT};
 use super::scenario::{Scenario, Step, QUIET};
+use crate::device;
+use crate::peers::RunningServer;
 
 /// The longest any step waits for the peer to fall quiet.
 const MAX_QUIET_WAIT: Duration = Duration::from_secs(3);

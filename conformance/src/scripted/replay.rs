@@ -17,8 +17,8 @@ use rfc2217_proto::{
 use super::capture::{Capture, Record, CLIENT_GOT_ALL, PEER_CLOSED};
 use super::player::Player;
 use super::scenario::{self, Scenario, Step};
-use super::verdict::{Cell, Outcome, Part};
 use super::wire;
+use crate::verdict::{Cell, Outcome, Part};
 
 /// Replays `capture` and says how it went.
 pub(crate) fn replay(capture: &Capture) -> Cell {
@@ -38,13 +38,9 @@ pub(crate) fn replay(capture: &Capture) -> Cell {
             Vec::new(),
         ),
     };
-    Cell {
-        part: Part::Replay,
-        scenario: capture.scenario.clone(),
-        peer: capture.peer.clone(),
-        outcome,
-        observations,
-    }
+    let mut cell = Cell::new(Part::Replay, &capture.scenario, &capture.peer, outcome);
+    cell.observations = observations;
+    cell
 }
 
 struct ClientReplay {
@@ -107,7 +103,7 @@ fn replay_client(capture: &Capture, scenario: &Scenario) -> ClientReplay {
                 Record::Sent(bytes) => Some(bytes),
                 _ => None,
             });
-            super::device::compare("what the session sends", &recorded, &sent)?;
+            crate::device::compare("what the session sends", &recorded, &sent)?;
         }
         if let Some(at) = first_difference(&expected_events, player.events()) {
             return Err(format!(
@@ -124,7 +120,7 @@ fn replay_client(capture: &Capture, scenario: &Scenario) -> ClientReplay {
         }
         if capture.has_note(CLIENT_GOT_ALL) {
             let expected = scenario.data_from_device();
-            super::device::compare("data from the device", &expected, &player.data)?;
+            crate::device::compare("data from the device", &expected, &player.data)?;
         }
         Ok(())
     });
@@ -169,7 +165,7 @@ fn replay_server(capture: &Capture, scenario: &Scenario) -> Result<(), String> {
     let closed = capture.has_note(PEER_CLOSED);
     if !closed {
         let expected = scenario.data_to_device();
-        super::device::compare("data from the client", &expected, &data)?;
+        crate::device::compare("data from the client", &expected, &data)?;
     }
     let refused = scenario.steps.iter().any(|step| {
         matches!(step, Step::Raw { bytes, .. } if bytes.windows(3).any(|w| w == [0xff, 0xfc, 44]))
@@ -286,9 +282,9 @@ fn observations(capture: &Capture, player: &Player) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const SETTINGS: &str = include_str!("../../../conformance/captures/ser2net-settings.cap");
-    const REFUSE: &str = include_str!("../../../conformance/captures/ser2net-refuse.cap");
-    const OPEN: &str = include_str!("../../../conformance/captures/ser2net-open.cap");
+    const SETTINGS: &str = include_str!("../../captures/ser2net-settings.cap");
+    const REFUSE: &str = include_str!("../../captures/ser2net-refuse.cap");
+    const OPEN: &str = include_str!("../../captures/ser2net-open.cap");
 
     fn outcome(text: &str) -> Outcome {
         replay(&Capture::parse(text).expect("a capture")).outcome

@@ -131,15 +131,19 @@ pub(crate) const NAMES: [&str; 12] = [
 
 /// The scenario called `name`.
 pub(crate) fn by_name(name: &str) -> Option<Scenario> {
+    let name = NAMES.iter().copied().find(|known| *known == name)?;
     let scenario = |summary, steps: Vec<Step>| Scenario {
-        name: NAMES
-            .iter()
-            .copied()
-            .find(|known| *known == name)
-            .unwrap_or(""),
+        name,
         summary,
         session_silent: false,
         steps: [vec![Step::Negotiate], steps].concat(),
+    };
+    // A client whose session only watches: the scenario's own bytes go out.
+    let watching = |summary, steps| Scenario {
+        name,
+        summary,
+        session_silent: true,
+        steps,
     };
     let requests = |commands: &mut dyn Iterator<Item = Command>| -> Vec<Step> {
         commands.map(Step::Request).collect()
@@ -207,11 +211,9 @@ pub(crate) fn by_name(name: &str) -> Option<Scenario> {
                 Step::FromDevice(b"\r\r\n\r\0\xff\r".to_vec()),
             ],
         ),
-        "refuse" => Scenario {
-            name: "refuse",
-            summary: "a client that refuses COM-PORT-OPTION (DONT and WONT 44), then sends and receives data",
-            session_silent: true,
-            steps: vec![
+        "refuse" => watching(
+            "a client that refuses COM-PORT-OPTION (DONT and WONT 44), then sends and receives data",
+            vec![
                 Step::Raw {
                     label: "DONT COM-PORT, WONT COM-PORT",
                     bytes: vec![0xff, 0xfe, 44, 0xff, 0xfc, 44],
@@ -219,13 +221,11 @@ pub(crate) fn by_name(name: &str) -> Option<Scenario> {
                 Step::ToDevice(b"plain data after the refusal\n".to_vec()),
                 Step::FromDevice(b"plain data from the device\n".to_vec()),
             ],
-        },
-        "silent" => Scenario {
-            name: "silent",
-            summary: "a client that connects and sends nothing for 2 s",
-            session_silent: true,
-            steps: vec![Step::Wait(Duration::from_secs(2))],
-        },
+        ),
+        "silent" => watching(
+            "a client that connects and sends nothing for 2 s",
+            vec![Step::Wait(Duration::from_secs(2))],
+        ),
         "bad-input" => scenario(
             "malformed and overlong subnegotiations and unknown commands, each followed by data",
             bad_input(),
@@ -249,7 +249,7 @@ fn mixed_data() -> Vec<u8> {
     let mut data: Vec<u8> = (0..=255).collect();
     data.extend_from_slice(&[0xff; 64]);
     data.extend_from_slice(b"\xff\xfa\x2c\x01\xff\xf0\xff\xfd\x2c\r\n\r\0\r");
-    data.extend(crate::conformance::device::payload(2217, 1024 - data.len()));
+    data.extend(crate::device::payload(2217, 1024 - data.len()));
     data
 }
 
