@@ -73,6 +73,13 @@ def without_modem_lines(read_or_set, default=None):
         return default
 
 
+def modem_line(name):
+    """serial.Serial's modem-line property `name`, reading False where the
+    device has no modem lines."""
+    read = getattr(serial.Serial, name).fget
+    return property(lambda port: without_modem_lines(lambda: read(port), False))
+
+
 class ShimmedSerial(serial.Serial):
     """A serial port that also works on a pty (see the module's docs)."""
 
@@ -98,21 +105,8 @@ class ShimmedSerial(serial.Serial):
     def _update_rts_state(self):
         without_modem_lines(super()._update_rts_state)
 
-    @property
-    def cts(self):
-        return without_modem_lines(lambda: serial.Serial.cts.fget(self), False)
-
-    @property
-    def dsr(self):
-        return without_modem_lines(lambda: serial.Serial.dsr.fget(self), False)
-
-    @property
-    def ri(self):
-        return without_modem_lines(lambda: serial.Serial.ri.fget(self), False)
-
-    @property
-    def cd(self):
-        return without_modem_lines(lambda: serial.Serial.cd.fget(self), False)
+    # CTS, DSR, RI and CD read as off where the device has no modem lines.
+    cts, dsr, ri, cd = (modem_line(name) for name in ("cts", "dsr", "ri", "cd"))
 
 
 class Connection:

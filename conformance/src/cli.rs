@@ -3,31 +3,16 @@
 //! ARGS` runs `record ARGS`.
 
 /// The usage text, for `help` and for a command line that is not understood.
+/// `cargo xtask help` describes the commands in full.
 pub(crate) const USAGE: &str = "\
-Usage: rfc2217-conformance <command>
-(normally through `cargo xtask conformance` and `cargo xtask record`)
+Usage: rfc2217-conformance run [--write-report]
+       rfc2217-conformance record PEER SCENARIO
+       rfc2217-conformance help
 
-Commands:
-  run [--write-report]
-                      Replay every capture, run our clients against the live
-                      servers and pyserial's client against ours, and check
-                      it all against conformance/expectations.txt. Prints one
-                      line per cell and the timings of the data scenarios;
-                      the timings also go to target/conformance/timings.txt.
-                      With --write-report, rewrites docs/conformance.md
-                      (which holds no timings, so a run with the same results
-                      leaves it unchanged); without it, only says when the
-                      file no longer matches the results. Needs the peers
-                      installed (conformance/install-peers.sh, as root); under
-                      CI=true a missing peer fails, elsewhere it is skipped.
-  record PEER SCENARIO
-                      Play SCENARIO against the live PEER (ser2net, sredird
-                      or pyserial; `all` for either) and write
-                      conformance/captures/PEER-SCENARIO.cap, replaying it
-                      at once. Scenarios: open, settings, control, break,
-                      purge, masks, modem, signature, data, refuse, silent,
-                      bad-input.
-  help                Print this message.
+Normally run as `cargo xtask conformance [--write-report]` and
+`cargo xtask record PEER SCENARIO`; `cargo xtask help` says what they do.
+`run` rewrites docs/conformance.md only with --write-report; timings are
+printed and kept in target/conformance/timings.txt.
 ";
 
 /// What the command line asks for.

@@ -4,17 +4,19 @@
 /// A pty's settings as the server left them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Termios {
-    /// The output speed.
+    /// The output speed, as TCGETS2 reports it: a rate set with BOTHER
+    /// (as the `serialport` crate sets every rate) included.
     pub(crate) speed: u32,
-    /// Data bits: 5 to 8.
+    /// Data bits: 5 to 8 (a pty forces 8 on every write of its settings).
     pub(crate) data_bits: u8,
-    /// PARENB.
+    /// PARENB (a pty clears it on every write of its settings).
     pub(crate) parity: bool,
     /// CSTOPB: two stop bits.
     pub(crate) two_stop_bits: bool,
-    /// CRTSCTS.
+    /// CRTSCTS: hardware flow control, stored by a pty though it has no
+    /// modem lines.
     pub(crate) rts_cts: bool,
-    /// IXON.
+    /// IXON: XON/XOFF flow control.
     pub(crate) xon_xoff: bool,
 }
 

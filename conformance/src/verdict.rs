@@ -43,7 +43,8 @@ pub(crate) struct Cell {
     pub(crate) part: Part,
     /// The scenario, e.g. `settings` or `data-from-device`.
     pub(crate) scenario: String,
-    /// The peer (or pairing), e.g. `ser2net` or `blocking-client/sredird`.
+    /// The peer (or pairing), e.g. `ser2net` or `blocking-client/sredird`:
+    /// a column of the report.
     pub(crate) peer: String,
     /// What happened.
     pub(crate) outcome: Outcome,
