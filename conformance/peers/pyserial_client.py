@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """pyserial 3.5's RFC 2217 client against one of our servers.
 
-Run by `cargo xtask conformance` (xtask/src/conformance/pyserial_client.rs),
+Run by `cargo xtask conformance` (the suite's conformance/src/pyserial/),
 which serves a pty with the server under test and plays the equipment at
 the pty's far end. This script is only the client: every check at the
-device is made by xtask, asked over a line protocol.
+device is made by the suite, asked over a line protocol.
 
     python3 pyserial_client.py URL TO_DEVICE FROM_DEVICE RECEIVED SCENARIO...
 
@@ -13,7 +13,7 @@ FROM_DEVICE are files holding the payloads of the two data scenarios;
 RECEIVED is where the bytes read in `data-from-device` are written. The
 scenarios run in the order given, each on a port of its own.
 
-Each line printed on stdout is answered by xtask with one line on stdin,
+Each line printed on stdout is answered by the suite with one line on stdin,
 `ok` or `fail TEXT`:
 
     scenario NAME           a scenario begins
@@ -49,12 +49,12 @@ POLL_UNANSWERED = 2.0
 
 
 def say(line):
-    """Sends one line to xtask and returns its answer."""
+    """Sends one line to the suite and returns its answer."""
     sys.stdout.write(" ".join(line.split()) + "\n")
     sys.stdout.flush()
     answer = sys.stdin.readline()
     if not answer:
-        sys.exit("xtask stopped answering")
+        sys.exit("the suite stopped answering")
     return answer.rstrip("\n")
 
 
@@ -76,7 +76,7 @@ def attempt(step, action):
 
 
 def expect(**fields):
-    """Asks xtask to check the pty's settings."""
+    """Asks the suite to check the pty's settings."""
     say("expect " + " ".join("{}={}".format(k, int(v)) for k, v in fields.items()))
 
 

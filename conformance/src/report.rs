@@ -1,5 +1,6 @@
-//! Writes `docs/conformance.md`: the matrix of scenarios x peers and every
-//! quirk observed, from a judged run.
+//! Renders the tracked report, `docs/conformance.md`: the matrix of scenarios
+//! x peers and every quirk observed, from a judged run. Timings stay out:
+//! they differ in every run, and the file must change only with results.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -10,6 +10,7 @@
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::expectations;
@@ -42,7 +43,7 @@ pub(crate) fn run_command(write_report: bool) -> ExitCode {
     let totals = summary::print(&judged, &cells);
     let written = write_timings(&cells).and_then(|()| {
         let report = report::render(&judged, &cells, &versions);
-        settle_report(&report, write_report)
+        settle_report(&paths::in_workspace(REPORT_FILE), &report, write_report)
     });
     println!(
         "\nconformance: {} cells, {} not as expected, {} skipped",
@@ -85,19 +86,38 @@ fn write_timings(cells: &[Cell]) -> Result<(), String> {
         .map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
-/// Writes the tracked report if asked to; else only compares it with the
-/// file. Says which, for the summary.
-fn settle_report(report: &str, write: bool) -> Result<String, String> {
-    let path = paths::in_workspace(REPORT_FILE);
-    let unchanged = fs::read_to_string(&path).is_ok_and(|old| old == report);
+/// Writes the tracked report to `path` if asked to; else only compares
+/// it with the file. Says which, for the summary.
+fn settle_report(path: &Path, report: &str, write: bool) -> Result<String, String> {
+    let unchanged = fs::read_to_string(path).is_ok_and(|old| old == report);
     match (unchanged, write) {
         (true, _) => Ok(format!("{REPORT_FILE} matches this run")),
-        (false, true) => fs::write(&path, report)
+        (false, true) => fs::write(path, report)
             .map(|()| format!("{REPORT_FILE} rewritten with this run's results"))
             .map_err(|error| format!("cannot write {REPORT_FILE}: {error}")),
         (false, false) => Ok(format!(
             "{REPORT_FILE} differs from this run's results; left as it is \
              (`cargo xtask conformance --write-report` rewrites it)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_is_written_only_when_asked() {
+        let path = paths::target_dir().join(format!("report-test-{}.md", std::process::id()));
+        fs::write(&path, "old results").unwrap();
+        let said = settle_report(&path, "new results", false).unwrap();
+        assert!(said.contains("differs"), "{said}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old results");
+        let said = settle_report(&path, "new results", true).unwrap();
+        assert!(said.contains("rewritten"), "{said}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new results");
+        let said = settle_report(&path, "new results", false).unwrap();
+        assert!(said.contains("matches"), "{said}");
+        let _ = fs::remove_file(&path);
     }
 }
