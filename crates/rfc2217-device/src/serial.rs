@@ -1,20 +1,26 @@
 //! A serial port through the `serialport` crate: a UART, a USB adapter or a
 //! pty.
 
-use std::io::{self, Read, Write};
+use std::io;
+#[cfg(unix)]
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use log::debug;
-use rfc2217_port::{
-    data_bits_from, data_bits_request, flow_control_from, flow_control_request, parity_from,
-    parity_request, stop_bits_from, stop_bits_request,
-};
 use rfc2217_proto::{Command, Control, ControlGroup, ModemState, Purge};
 use serialport::{ClearBuffer, FlowControl, SerialPort};
 
-use super::{vanished, Device, DeviceReader};
+use crate::{
+    data_bits_from, data_bits_request, flow_control_from, flow_control_request, parity_from,
+    parity_request, stop_bits_from, stop_bits_request, vanished, Device, Settings,
+};
 
 /// A serial port opened with the `serialport` crate.
+///
+/// Data never waits: on Unix the port's descriptor is non-blocking and read
+/// and written directly (the crate's own `read` and `write` first wait in
+/// `poll` for up to its timeout), and [`Device::as_raw_fd`] gives it to the
+/// server to wait on. Elsewhere the crate's timeout is zero.
 ///
 /// Settings are applied and then read back, so every answer is what the
 /// port really uses: a pty, which forces 8 data bits and no parity, answers
@@ -30,6 +36,9 @@ use super::{vanished, Device, DeviceReader};
 /// break detected) are not reported: the crate does not expose them.
 pub struct SerialDevice {
     port: Box<dyn SerialPort>,
+    /// The port's descriptor, non-blocking; `port` owns it.
+    #[cfg(unix)]
+    fd: RawFd,
     name: String,
     has_modem_lines: bool,
     dtr: bool,
@@ -43,34 +52,31 @@ impl SerialDevice {
     pub fn open(path: &str) -> io::Result<Self> {
         let failed =
             |error: serialport::Error| io::Error::new(io_kind(&error), format!("{path}: {error}"));
-        let builder = serialport::new(path, 9600).timeout(Duration::from_millis(50));
+        let builder = serialport::new(path, 9600).timeout(Duration::ZERO);
         #[cfg(unix)]
-        let port: Box<dyn SerialPort> = {
+        let (mut port, fd): (Box<dyn SerialPort>, RawFd) = {
             let port = builder.open_native().map_err(failed)?;
-            set_nonblocking(&port)?;
-            Box::new(port)
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&port);
+            set_nonblocking(fd)?;
+            (Box::new(port), fd)
         };
         #[cfg(not(unix))]
-        let port = builder.open().map_err(failed)?;
-        Ok(SerialDevice::new(port))
-    }
-
-    /// Serves an already open port, e.g. one end of
-    /// [`TTYPort::pair`](serialport::TTYPort::pair).
-    pub fn new(mut port: Box<dyn SerialPort>) -> Self {
-        let name = port.name().unwrap_or_else(|| "serial port".to_owned());
+        let mut port = builder.open().map_err(failed)?;
+        let name = port.name().unwrap_or_else(|| path.to_owned());
         let has_modem_lines = port.read_clear_to_send().is_ok();
         if !has_modem_lines {
             debug!("{name}: no modem lines (reading CTS failed); reporting none");
         }
-        SerialDevice {
+        Ok(SerialDevice {
             port,
+            #[cfg(unix)]
+            fd,
             name,
             has_modem_lines,
             dtr: false,
             rts: false,
             break_on: false,
-        }
+        })
     }
 
     /// Sets DTR or RTS; on a port without modem lines the level is only
@@ -163,22 +169,46 @@ impl Device for SerialDevice {
         self.name.clone()
     }
 
-    fn reader(&self) -> io::Result<Box<dyn DeviceReader>> {
-        Ok(Box::new(SerialReader {
-            port: self.port.try_clone().map_err(io::Error::from)?,
-            name: self.name.clone(),
-            has_modem_lines: self.has_modem_lines,
-        }))
+    #[cfg(unix)]
+    fn as_raw_fd(&self) -> Option<RawFd> {
+        Some(self.fd)
     }
 
-    fn write(&mut self, data: &[u8], timeout: Duration) -> io::Result<usize> {
-        set_timeout(self.port.as_mut(), timeout)?;
-        match self.port.write(data) {
-            Ok(0) if !data.is_empty() => Err(vanished(&self.name)),
-            Ok(n) => Ok(n),
-            Err(error) if is_timeout(&error) => Ok(0),
-            Err(error) => Err(error),
+    #[cfg(unix)]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            return match nix::unistd::read(self.fd, buf) {
+                // Readable yet empty: the far end (of a pty) is gone.
+                Ok(0) if !buf.is_empty() => Err(vanished(&self.name)),
+                Ok(n) => Ok(n),
+                Err(nix::errno::Errno::EAGAIN) => Ok(0),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(errno) => Err(io::Error::from(errno)),
+            };
         }
+    }
+
+    #[cfg(not(unix))]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        not_now(io::Read::read(&mut self.port, buf))
+    }
+
+    #[cfg(unix)]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        loop {
+            return match nix::unistd::write(self.fd, data) {
+                Ok(0) if !data.is_empty() => Err(vanished(&self.name)),
+                Ok(n) => Ok(n),
+                Err(nix::errno::Errno::EAGAIN) => Ok(0),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(errno) => Err(io::Error::from(errno)),
+            };
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        not_now(io::Write::write(&mut self.port, data))
     }
 
     fn apply(&mut self, request: Command) -> io::Result<Command> {
@@ -223,52 +253,6 @@ impl Device for SerialDevice {
         self.port.clear(buffer).map_err(io::Error::from)
     }
 
-    fn send_break(&mut self, duration: Duration) -> io::Result<()> {
-        self.port.set_break().map_err(io::Error::from)?;
-        // The line must stay in break for the whole time; data that follows
-        // the break waits, as it must.
-        std::thread::sleep(duration);
-        self.port.clear_break().map_err(io::Error::from)?;
-        self.break_on = false;
-        Ok(())
-    }
-
-    fn restore(&mut self, defaults: &rfc2217_port::Settings) -> io::Result<()> {
-        for request in defaults.requests() {
-            let in_use = self.apply(request)?;
-            if in_use != request {
-                debug!(
-                    "{}: default {request:?} not taken, {in_use:?} in use",
-                    self.name
-                );
-            }
-        }
-        self.set_line(true, false);
-        self.set_line(false, false);
-        self.set_break(false);
-        Ok(())
-    }
-}
-
-/// The second handle: reads data and samples the modem lines.
-struct SerialReader {
-    port: Box<dyn SerialPort>,
-    name: String,
-    has_modem_lines: bool,
-}
-
-impl DeviceReader for SerialReader {
-    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        set_timeout(self.port.as_mut(), timeout)?;
-        match self.port.read(buf) {
-            // The port was readable and gave nothing: its far end is gone.
-            Ok(0) if !buf.is_empty() => Err(vanished(&self.name)),
-            Ok(n) => Ok(n),
-            Err(error) if is_timeout(&error) => Ok(0),
-            Err(error) => Err(error),
-        }
-    }
-
     fn modem_lines(&mut self) -> io::Result<ModemState> {
         if !self.has_modem_lines {
             return Ok(ModemState::EMPTY);
@@ -288,24 +272,38 @@ impl DeviceReader for SerialReader {
         }
         Ok(lines)
     }
-}
 
-/// Sets a handle's timeout only when it changes (it is a system call on
-/// some platforms).
-fn set_timeout(port: &mut dyn SerialPort, timeout: Duration) -> io::Result<()> {
-    // A zero timeout would make the crate poll without waiting at all.
-    let timeout = timeout.max(Duration::from_millis(1));
-    if port.timeout() != timeout {
-        port.set_timeout(timeout).map_err(io::Error::from)?;
+    fn restore(&mut self, defaults: &Settings) -> io::Result<()> {
+        for request in defaults.requests() {
+            let in_use = self.apply(request)?;
+            if in_use != request {
+                debug!(
+                    "{}: default {request:?} not taken, {in_use:?} in use",
+                    self.name
+                );
+            }
+        }
+        self.set_line(true, false);
+        self.set_line(false, false);
+        self.set_break(false);
+        Ok(())
     }
-    Ok(())
 }
 
-fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-    )
+/// A timeout of the crate's zero-timeout read or write is "not now".
+#[cfg(not(unix))]
+fn not_now(result: io::Result<usize>) -> io::Result<usize> {
+    match result {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Ok(0)
+        }
+        other => other,
+    }
 }
 
 fn io_kind(error: &serialport::Error) -> io::ErrorKind {
@@ -335,17 +333,14 @@ fn line(dtr: bool) -> &'static str {
     }
 }
 
-/// Makes reads and writes of `port` return instead of blocking. The crate
-/// waits in `poll` for at most its timeout first, then calls `write(2)`; on
-/// a blocking descriptor that call waits until every byte fits, however
-/// long a stalled device (a pty whose far end stops reading) takes, and the
-/// server would never see the stall. Handles made by `try_clone` share the
-/// flag.
+/// Makes reads and writes of the descriptor return instead of blocking.
+/// The crate's own `write` waits in `poll` for at most its timeout, then
+/// calls `write(2)`; on a blocking descriptor that call waits until every
+/// byte fits, however long a stalled device (a pty whose far end stops
+/// reading) takes, and the server would never see the stall.
 #[cfg(unix)]
-fn set_nonblocking(port: &serialport::TTYPort) -> io::Result<()> {
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     use nix::fcntl::{fcntl, FcntlArg, OFlag};
-    use std::os::fd::AsRawFd;
-    let fd = port.as_raw_fd();
     let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
     fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
     Ok(())

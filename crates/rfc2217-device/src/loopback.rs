@@ -3,16 +3,15 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rfc2217_proto::{
     Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge, StopSize,
 };
 
-use super::{vanished, Device, DeviceReader};
+use crate::{vanished, Device, Settings};
 
-/// Bytes a loopback holds by default before a write has to wait for a read.
+/// Bytes a loopback holds by default before a write takes nothing.
 const DEFAULT_CAPACITY: usize = 64 * 1024;
 
 /// A serial port wired back to itself, like a loopback plug: what is written
@@ -20,19 +19,13 @@ const DEFAULT_CAPACITY: usize = 64 * 1024;
 /// remembered and reported as in use. A break is seen as a break detected.
 ///
 /// Clones share the port, so a test can keep one and [`unplug`](Self::unplug)
-/// it while a server uses another. The buffer is bounded: a writer waits
-/// when it is full, as a real port's transmit buffer would make it.
+/// it while a server uses another. The buffer is bounded: a write takes
+/// nothing when it is full, as a real port's transmit buffer would make it.
+/// It has no file descriptor: its data changes only when it is written to
+/// or read (see [`Device`]).
 #[derive(Clone)]
 pub struct Loopback {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    /// Signalled when bytes arrive or the port is unplugged.
-    readable: Condvar,
-    /// Signalled when room is made or the port is unplugged.
-    writable: Condvar,
+    shared: Arc<Mutex<State>>,
 }
 
 struct State {
@@ -166,110 +159,68 @@ impl Loopback {
     pub fn with_capacity(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         Loopback {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State {
-                    buffer: VecDeque::with_capacity(capacity.min(DEFAULT_CAPACITY)),
-                    capacity,
-                    port: Port::default(),
-                    line_state: LineState::EMPTY,
-                    unplugged: false,
-                }),
-                readable: Condvar::new(),
-                writable: Condvar::new(),
-            }),
+            shared: Arc::new(Mutex::new(State {
+                buffer: VecDeque::with_capacity(capacity.min(DEFAULT_CAPACITY)),
+                capacity,
+                port: Port::default(),
+                line_state: LineState::EMPTY,
+                unplugged: false,
+            })),
         }
     }
 
     /// Makes the device vanish, like a USB adapter pulled out: every later
-    /// operation on every clone fails, and waiting readers and writers wake.
+    /// operation on every clone fails.
     pub fn unplug(&self) {
-        self.shared.lock().unplugged = true;
-        self.shared.readable.notify_all();
-        self.shared.writable.notify_all();
+        self.lock().unplugged = true;
     }
 
     /// Bytes written and not yet read back.
     pub fn buffered(&self) -> usize {
-        self.shared.lock().buffer.len()
+        self.lock().buffer.len()
     }
-}
 
-impl Shared {
     /// The state, even if a thread panicked while holding it: every update
     /// leaves it consistent.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
+        self.shared
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The state once it is present, or `Err` if the port was unplugged.
-    fn lock_plugged(&self, what: &str) -> io::Result<MutexGuard<'_, State>> {
+    /// The state while the port is plugged in; `Err` once it was unplugged.
+    fn plugged(&self) -> io::Result<MutexGuard<'_, State>> {
         let state = self.lock();
         if state.unplugged {
-            return Err(vanished(what));
+            return Err(vanished(LOOPBACK));
         }
         Ok(state)
     }
-
-    /// Waits on `condvar` until `ready` holds, the port is unplugged, or
-    /// `timeout` passes; returns the state and whether `ready` holds.
-    fn wait_until<'a>(
-        &'a self,
-        condvar: &Condvar,
-        timeout: Duration,
-        ready: impl Fn(&State) -> bool,
-    ) -> (MutexGuard<'a, State>, bool) {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.lock();
-        loop {
-            if state.unplugged || ready(&state) {
-                let ok = !state.unplugged && ready(&state);
-                return (state, ok);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return (state, false);
-            }
-            state = condvar
-                .wait_timeout(state, left)
-                .map(|(guard, _)| guard)
-                .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-        }
-    }
 }
+
+/// The loopback's name.
+const LOOPBACK: &str = "loop://";
 
 impl Device for Loopback {
     fn name(&self) -> String {
-        "loop://".to_owned()
+        LOOPBACK.to_owned()
     }
 
-    fn reader(&self) -> io::Result<Box<dyn DeviceReader>> {
-        drop(self.shared.lock_plugged("loop://")?);
-        Ok(Box::new(self.clone()))
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Slice copies, not a byte at a time (`VecDeque` reads its front slice).
+        io::Read::read(&mut self.plugged()?.buffer, buf)
     }
 
-    fn write(&mut self, data: &[u8], timeout: Duration) -> io::Result<usize> {
-        let (mut state, room) = self.shared.wait_until(&self.shared.writable, timeout, |s| {
-            s.buffer.len() < s.capacity
-        });
-        if state.unplugged {
-            return Err(vanished("loop://"));
-        }
-        if !room {
-            return Ok(0);
-        }
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut state = self.plugged()?;
         let n = data.len().min(state.capacity - state.buffer.len());
         state.buffer.extend(&data[..n]);
-        drop(state);
-        if n > 0 {
-            self.shared.readable.notify_all();
-        }
         Ok(n)
     }
 
     fn apply(&mut self, request: Command) -> io::Result<Command> {
-        let mut state = self.shared.lock_plugged("loop://")?;
+        let mut state = self.plugged()?;
+        // No line to hold: the loop's receiver sees a break at once.
         if state.port.set(request) {
             state.line_state = state.line_state | LineState::BREAK_DETECT;
         }
@@ -277,26 +228,25 @@ impl Device for Loopback {
     }
 
     fn purge(&mut self, purge: Purge) -> io::Result<()> {
-        let mut state = self.shared.lock_plugged("loop://")?;
+        let mut state = self.plugged()?;
         // What was written is at once what is to be read: the receive side
         // holds it all, and the transmit side is always empty.
         if matches!(purge, Purge::Receive | Purge::Both) {
             state.buffer.clear();
-            drop(state);
-            self.shared.writable.notify_all();
         }
         Ok(())
     }
 
-    fn send_break(&mut self, _duration: Duration) -> io::Result<()> {
-        // No line to hold: the loop's receiver sees the break at once.
-        let mut state = self.shared.lock_plugged("loop://")?;
-        state.line_state = state.line_state | LineState::BREAK_DETECT;
-        Ok(())
+    fn modem_lines(&mut self) -> io::Result<ModemState> {
+        Ok(self.plugged()?.port.modem_lines())
     }
 
-    fn restore(&mut self, defaults: &rfc2217_port::Settings) -> io::Result<()> {
-        let mut state = self.shared.lock_plugged("loop://")?;
+    fn line_state(&mut self) -> io::Result<LineState> {
+        Ok(std::mem::take(&mut self.plugged()?.line_state))
+    }
+
+    fn restore(&mut self, defaults: &Settings) -> io::Result<()> {
+        let mut state = self.plugged()?;
         let mut port = Port::default();
         for request in defaults.requests() {
             port.set(request);
@@ -307,62 +257,30 @@ impl Device for Loopback {
     }
 }
 
-impl DeviceReader for Loopback {
-    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        let (mut state, ready) = self
-            .shared
-            .wait_until(&self.shared.readable, timeout, |s| !s.buffer.is_empty());
-        if state.unplugged {
-            return Err(vanished("loop://"));
-        }
-        if !ready {
-            return Ok(0);
-        }
-        // Slice copies, not a byte at a time (`VecDeque` reads its front slice).
-        let n = io::Read::read(&mut state.buffer, buf)?;
-        drop(state);
-        self.shared.writable.notify_all();
-        Ok(n)
-    }
-
-    fn modem_lines(&mut self) -> io::Result<ModemState> {
-        Ok(self.shared.lock_plugged("loop://")?.port.modem_lines())
-    }
-
-    fn line_state(&mut self) -> io::Result<LineState> {
-        let mut state = self.shared.lock_plugged("loop://")?;
-        Ok(std::mem::take(&mut state.line_state))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const NO_WAIT: Duration = Duration::ZERO;
-
     #[test]
     fn what_is_written_is_read_back_and_a_full_buffer_takes_nothing() {
         let mut device = Loopback::with_capacity(4);
-        let mut reader = device.reader().unwrap();
-        assert_eq!(device.write(b"abcdef", NO_WAIT).unwrap(), 4);
-        assert_eq!(device.write(b"ef", NO_WAIT).unwrap(), 0);
+        assert_eq!(device.write(b"abcdef").unwrap(), 4);
+        assert_eq!(device.write(b"ef").unwrap(), 0);
         let mut buf = [0u8; 8];
-        assert_eq!(reader.read(&mut buf, NO_WAIT).unwrap(), 4);
+        assert_eq!(device.read(&mut buf).unwrap(), 4);
         assert_eq!(&buf[..4], b"abcd");
-        assert_eq!(reader.read(&mut buf, NO_WAIT).unwrap(), 0);
+        assert_eq!(device.read(&mut buf).unwrap(), 0);
     }
 
     #[test]
     fn rts_drives_cts_and_dtr_drives_dsr_and_cd() {
         let mut device = Loopback::new();
-        let mut reader = device.reader().unwrap();
-        assert_eq!(reader.modem_lines().unwrap(), ModemState::EMPTY);
+        assert_eq!(device.modem_lines().unwrap(), ModemState::EMPTY);
         device.apply(Command::SetControl(Control::RtsOn)).unwrap();
-        assert_eq!(reader.modem_lines().unwrap(), ModemState::CTS);
+        assert_eq!(device.modem_lines().unwrap(), ModemState::CTS);
         device.apply(Command::SetControl(Control::DtrOn)).unwrap();
         assert_eq!(
-            reader.modem_lines().unwrap(),
+            device.modem_lines().unwrap(),
             ModemState::CTS | ModemState::DSR | ModemState::CD
         );
     }
@@ -378,7 +296,7 @@ mod tests {
         assert_eq!(device.apply(bogus).unwrap(), set);
         let answer = device.apply(Command::SetControl(Control::Unknown(99)));
         assert_eq!(answer.unwrap(), Command::SetControl(Control::NoFlowControl));
-        device.restore(&rfc2217_port::Settings::default()).unwrap();
+        device.restore(&Settings::default()).unwrap();
         assert_eq!(
             device.apply(query).unwrap(),
             Command::SetDataSize(DataSize::Eight)
@@ -388,13 +306,13 @@ mod tests {
     #[test]
     fn a_break_is_detected_once_and_unplugging_fails_everything() {
         let mut device = Loopback::new();
-        let mut reader = device.reader().unwrap();
+        let other = device.clone();
         device.apply(Command::SetControl(Control::BreakOn)).unwrap();
-        assert_eq!(reader.line_state().unwrap(), LineState::BREAK_DETECT);
-        assert_eq!(reader.line_state().unwrap(), LineState::EMPTY);
-        device.unplug();
-        assert!(device.write(b"x", NO_WAIT).is_err());
-        assert!(reader.read(&mut [0u8; 1], Duration::from_secs(5)).is_err());
-        assert!(device.reader().is_err());
+        assert_eq!(device.line_state().unwrap(), LineState::BREAK_DETECT);
+        assert_eq!(device.line_state().unwrap(), LineState::EMPTY);
+        other.unplug();
+        assert!(device.write(b"x").is_err());
+        assert!(device.read(&mut [0u8; 1]).is_err());
+        assert!(device.modem_lines().is_err());
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::str::FromStr;
 
-use super::{Device, Loopback, SerialDevice};
+use crate::{Device, Loopback, SerialDevice};
 
 /// Opens the device a server serves: once at start, and again whenever the
 /// device failed, for the next client.

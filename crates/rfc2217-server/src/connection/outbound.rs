@@ -1,33 +1,28 @@
 //! Device to socket: device data and queued commands through the session
-//! to the client.
+//! to the bytes the driver sends.
 
-use super::{Connection, Ending, Scratch, BUDGET, CHUNK, HOLD_LIMIT};
-use crate::server::device::PortDevice;
+use rfc2217_device::Device;
+
+use super::{Connection, Ending, Scratch, CHUNK, HOLD_LIMIT, OUT_LIMIT};
 
 impl Connection {
-    /// Moves device data and queued commands to the socket until a stage
-    /// refuses them; returns the device bytes moved.
+    /// Moves device data and queued commands towards the socket until a
+    /// stage refuses them or a chunk waits for the socket; returns the
+    /// device bytes moved.
     pub(super) fn outbound(
         &mut self,
-        device: &mut PortDevice,
+        device: &mut dyn Device,
         scratch: &mut Scratch,
     ) -> Result<usize, Ending> {
         let mut moved = 0;
-        while moved < BUDGET {
-            if !self.wire_out.is_empty() {
-                let n = self.socket.write(self.wire_out.as_slice())?;
-                self.wire_out.consume(n);
-                if !self.wire_out.is_empty() {
-                    return Ok(moved);
-                }
-            }
+        while self.wire_out.len() < OUT_LIMIT {
             if !self.from_device.is_empty() {
                 let encoded =
                     (self.session).encode_data(self.from_device.as_slice(), &mut scratch.out);
                 self.from_device.consume(encoded.consumed);
                 moved += encoded.consumed;
                 if encoded.written > 0 {
-                    self.send(&scratch.out[..encoded.written])?;
+                    self.wire_out.extend(&scratch.out[..encoded.written]);
                     continue;
                 }
                 // The session takes no data now: hold more, up to the limit.
@@ -45,17 +40,16 @@ impl Connection {
             let encoded = self.session.encode_data(fresh, &mut scratch.out);
             self.from_device.extend(&fresh[encoded.consumed..]);
             moved += n;
-            let written = encoded.written;
-            if written == 0 {
+            if encoded.written == 0 {
                 return Ok(moved);
             }
-            self.send(&scratch.out[..written])?;
+            self.wire_out.extend(&scratch.out[..encoded.written]);
         }
         Ok(moved)
     }
 
     /// Reads what the device has (nothing if `buf` is empty).
-    fn read_device(&self, device: &mut PortDevice, buf: &mut [u8]) -> Result<usize, Ending> {
+    fn read_device(&self, device: &mut dyn Device, buf: &mut [u8]) -> Result<usize, Ending> {
         if buf.is_empty() {
             return Ok(0);
         }

@@ -5,12 +5,12 @@ use rfc2217_proto::{Error, SIGNATURE_CAPACITY};
 /// A server's signature: the text it was configured with, or else its own
 /// name and the device's, cut to fit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ServerSignature(Option<Vec<u8>>);
+pub(crate) struct ServerSignature(Option<Vec<u8>>);
 
 impl ServerSignature {
     /// A configured signature: 1 to [`SIGNATURE_CAPACITY`] bytes, as the
     /// core's `Config::with_signature` (an empty one would read as a request).
-    pub fn configured(text: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn configured(text: &[u8]) -> Result<Self, Error> {
         if text.is_empty() || text.len() > SIGNATURE_CAPACITY {
             return Err(Error::InvalidSignature);
         }
@@ -18,12 +18,12 @@ impl ServerSignature {
     }
 
     /// The configured text, if any.
-    pub fn text(&self) -> Option<&[u8]> {
+    pub(crate) fn text(&self) -> Option<&[u8]> {
         self.0.as_deref()
     }
 
     /// The signature to send for `device` from a server calling itself `server`.
-    pub fn for_device(&self, server: &str, device: &str) -> Vec<u8> {
+    pub(crate) fn for_device(&self, server: &str, device: &str) -> Vec<u8> {
         if let Some(text) = &self.0 {
             return text.clone();
         }

@@ -1,11 +1,11 @@
-//! A pty pair for tests: the server serves one end as its serial device, the
-//! test reads and writes the other.
+//! A pty pair for tests (feature `pty-pair`): the server serves one end as
+//! its serial device, the test reads and writes the other.
 
 use std::io;
 
 use serialport::TTYPort;
 
-use super::{DeviceSpec, SerialDevice};
+use crate::{DeviceSpec, SerialDevice};
 
 /// A pseudo-terminal pair from [`TTYPort::pair`]: the subsidiary end is the
 /// device a server serves (by its path, so the server can open it again),

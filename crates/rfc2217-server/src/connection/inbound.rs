@@ -5,46 +5,28 @@ use std::io;
 use std::time::Instant;
 
 use log::{debug, info};
-use rfc2217_proto::{Command, DataSize, Parity, Purge, ServerEvent, StopSize, TelnetCommand};
+use rfc2217_device::Device;
+use rfc2217_proto::{
+    Command, Control, DataSize, Parity, Purge, ServerEvent, StopSize, TelnetCommand,
+};
 
-use super::{Connection, Ending, Scratch, BREAK_DURATION, BUDGET, CHUNK, OUT_LIMIT};
-use crate::server::device::PortDevice;
+use super::{Connection, Ending, Scratch, BREAK_DURATION, CHUNK, OUT_LIMIT};
 
 impl Connection {
-    /// Moves client input on until a stage refuses it; returns the bytes
-    /// and events moved.
+    /// Moves held client input on until a stage refuses it; returns the
+    /// bytes and events moved.
     pub(super) fn inbound(
         &mut self,
         now: Instant,
-        device: &mut PortDevice,
+        device: &mut dyn Device,
         scratch: &mut Scratch,
     ) -> Result<usize, Ending> {
-        let mut moved = 0;
-        while moved < BUDGET {
-            moved += self.drain_to_device(now, device)?;
-            if !self.may_decode() || self.wire_out.len() >= OUT_LIMIT {
-                return Ok(moved);
-            }
-            let taken = if self.wire_in.is_empty() {
-                let n = self.socket.read(&mut scratch.wire)?;
-                if n == 0 {
-                    return Ok(moved);
-                }
-                self.last_input = now;
-                let input = &scratch.wire[..n];
-                let taken = self.decode(now, input, &mut scratch.data, device)?;
-                self.wire_in.extend(&input[taken..]);
-                taken
-            } else {
-                let held = std::mem::take(&mut self.wire_in);
-                let taken = self.decode(now, held.as_slice(), &mut scratch.data, device)?;
-                self.wire_in = held;
-                self.wire_in.consume(taken);
-                taken
-            };
-            if taken == 0 {
-                return Ok(moved);
-            }
+        let mut moved = self.drain_to_device(now, device)?;
+        if self.may_decode() && !self.wire_in.is_empty() && self.wire_out.len() < OUT_LIMIT {
+            let held = std::mem::take(&mut self.wire_in);
+            let taken = self.decode(now, held.as_slice(), &mut scratch.data, device)?;
+            self.wire_in = held;
+            self.wire_in.consume(taken);
             moved += taken;
         }
         Ok(moved)
@@ -58,7 +40,7 @@ impl Connection {
     }
 
     /// Gives the device what waits for it: data, then the events after it.
-    fn drain_to_device(&mut self, now: Instant, device: &mut PortDevice) -> Result<usize, Ending> {
+    fn drain_to_device(&mut self, now: Instant, device: &mut dyn Device) -> Result<usize, Ending> {
         let mut moved = 0;
         while self.break_until.is_none() {
             if !self.to_device.is_empty() {
@@ -76,19 +58,19 @@ impl Connection {
             moved += 1;
         }
         if moved > 0 {
-            self.transmit()?;
+            self.drain_session();
         }
         Ok(moved)
     }
 
     /// Runs the core's loop over `input` while decoding may go on; returns
     /// the bytes the session took.
-    fn decode(
+    pub(super) fn decode(
         &mut self,
         now: Instant,
         input: &[u8],
         data: &mut [u8; CHUNK],
-        device: &mut PortDevice,
+        device: &mut dyn Device,
     ) -> Result<usize, Ending> {
         let mut taken = 0;
         while taken < input.len() && self.may_decode() {
@@ -104,7 +86,7 @@ impl Connection {
             };
             self.to_device.extend(&data[n..]);
             self.take_events(now, device)?;
-            self.transmit()?;
+            self.drain_session();
             if received.consumed == 0 {
                 // The session wants nothing more now: its queues need a
                 // drain, or a request waits (in `events`) to be answered.
@@ -119,7 +101,7 @@ impl Connection {
     pub(super) fn take_events(
         &mut self,
         now: Instant,
-        device: &mut PortDevice,
+        device: &mut dyn Device,
     ) -> Result<(), Ending> {
         while let Some(event) = self.session.poll_event() {
             if self.may_decode() {
@@ -135,38 +117,24 @@ impl Connection {
         &mut self,
         event: ServerEvent,
         now: Instant,
-        device: &mut PortDevice,
+        device: &mut dyn Device,
     ) -> Result<(), Ending> {
-        let peer = self.peer;
         match event {
-            ServerEvent::Request(request) => self.apply(request, now, device)?,
+            ServerEvent::Request(request) => self.apply(request, now, device),
             ServerEvent::TelnetCommand(TelnetCommand::Break) => {
-                debug!("{peer}: BRK: a break for {BREAK_DURATION:?}");
+                debug!("{}: BRK: a break for {BREAK_DURATION:?}", self.peer);
                 device
-                    .set_break(true)
+                    .apply(Command::SetControl(Control::BreakOn))
                     .map_err(|error| self.device_error(device, "starting a break", &error))?;
                 self.break_until = Some(now + BREAK_DURATION);
+                Ok(())
             }
-            ServerEvent::TelnetCommand(command) => debug!("{peer}: Telnet {command} ignored"),
-            ServerEvent::ComPortActive => debug!("{peer}: COM-PORT-OPTION agreed"),
-            ServerEvent::ComPortUnavailable(why) => {
-                info!("{peer}: no COM-PORT-OPTION ({why}); serving plain data");
+            // The outbound stage sends what a RESUME released.
+            other => {
+                self.log_event(&other);
+                Ok(())
             }
-            ServerEvent::Signature(signature) => {
-                info!("{peer}: client signature \"{signature}\"");
-            }
-            ServerEvent::Suspended => debug!("{peer}: client suspended our data"),
-            // The outbound stage sends what was held back.
-            ServerEvent::Resumed => debug!("{peer}: client resumed our data"),
-            ServerEvent::PeerViolation(violation) => debug!("{peer}: bad input: {violation}"),
-            ServerEvent::OptionChanged {
-                option,
-                side,
-                enabled,
-            } => debug!("{peer}: {option} {side:?} enabled={enabled}"),
-            other => debug!("{peer}: {other:?} ignored"),
         }
-        Ok(())
     }
 
     /// Carries out a request on the device and answers with the value in use.
@@ -174,7 +142,7 @@ impl Connection {
         &mut self,
         request: Command,
         now: Instant,
-        device: &mut PortDevice,
+        device: &mut dyn Device,
     ) -> Result<(), Ending> {
         let result = match request {
             Command::PurgeData(purge) => self.purge(purge, device).map(|()| request),
@@ -202,24 +170,25 @@ impl Connection {
     fn respond(&mut self, reply: Command) -> Result<(), Ending> {
         let answered = self.session.respond(reply);
         if answered.is_err() && answered != Err(rfc2217_proto::Error::ComPortRefused) {
-            self.transmit()?;
+            self.drain_session();
             self.session.respond(reply).map_err(|refused| {
                 Ending::new(format!("the session refused the answer {reply}: {refused}"))
             })?;
         }
-        self.transmit()
+        self.drain_session();
+        Ok(())
     }
 
     /// Empties the device's buffers; purging its receive side also drops
     /// the device data the client was not sent yet.
-    fn purge(&mut self, purge: Purge, device: &mut PortDevice) -> io::Result<()> {
+    fn purge(&mut self, purge: Purge, device: &mut dyn Device) -> io::Result<()> {
         if matches!(purge, Purge::Receive | Purge::Both) {
             self.from_device.clear();
         }
         device.purge(purge)
     }
 
-    fn write_device(&self, device: &mut PortDevice, data: &[u8]) -> Result<usize, Ending> {
+    fn write_device(&self, device: &mut dyn Device, data: &[u8]) -> Result<usize, Ending> {
         device
             .write(data)
             .map_err(|error| self.device_error(device, "writing", &error))

@@ -1,39 +1,37 @@
-//! How one port of a server is set up.
+//! How a served device is set up: every policy of both servers, in one type.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rfc2217_blocking::{DeviceOpener, DeviceSpec, SecondClient};
-use rfc2217_port::{ServerSignature, Settings};
+use rfc2217_device::{DeviceOpener, DeviceSpec, Settings};
 
-/// Where a port's device comes from.
-#[derive(Clone)]
-pub(crate) enum DeviceSource {
-    /// `loop://` or a serial port path: a serial port is registered with
-    /// the server's `mio::Poll` through its file descriptor.
-    Spec(DeviceSpec),
-    /// A device without a file descriptor, driven through the blocking
-    /// crate's traits with zero timeouts.
-    InProcess(Arc<dyn DeviceOpener>),
+use crate::signature::ServerSignature;
+
+/// What the server does when a client connects while another one is served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SecondClient {
+    /// Tell the newcomer the device is busy (one plain-text line,
+    /// [`BUSY_MESSAGE`](crate::BUSY_MESSAGE)) and close its connection; the
+    /// connected client keeps the device.
+    #[default]
+    Refuse,
+    /// Close the connected client's connection and serve the newcomer
+    /// (ser2net's `kickolduser`), e.g. after the old client's host died
+    /// without closing its connection.
+    KickOld,
 }
 
-impl DeviceSource {
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            DeviceSource::Spec(spec) => spec.to_string(),
-            DeviceSource::InProcess(opener) => opener.describe(),
-        }
-    }
-}
+/// Decides whether a client address may connect.
+pub type ClientFilter = Arc<dyn Fn(IpAddr) -> bool + Send + Sync>;
 
-/// The settings of one port of a [`Server`](crate::Server): which device it
-/// serves and how it treats its clients. The same policies as the blocking
-/// crate's `ServerConfig`, plus an idle timeout.
+/// The settings of one served device: which device, and how its clients are
+/// treated. Both servers (threads and `mio`) take this one type, so every
+/// policy is offered alike.
 #[derive(Clone)]
-pub struct PortConfig {
-    pub(crate) device: DeviceSource,
+pub struct ServerConfig {
+    pub(crate) device: Arc<dyn DeviceOpener>,
     pub(crate) signature: ServerSignature,
     pub(crate) defaults: Settings,
     pub(crate) second_client: SecondClient,
@@ -43,12 +41,9 @@ pub struct PortConfig {
     pub(crate) client_filter: Option<ClientFilter>,
 }
 
-/// Decides whether a client address may connect.
-pub type ClientFilter = Arc<dyn Fn(IpAddr) -> bool + Send + Sync>;
-
-impl fmt::Debug for PortConfig {
+impl fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PortConfig")
+        f.debug_struct("ServerConfig")
             .field("device", &self.device.describe())
             .field(
                 "signature",
@@ -63,36 +58,16 @@ impl fmt::Debug for PortConfig {
     }
 }
 
-/// Signature sent when none is configured: the crate and the device.
-const SIGNATURE_PREFIX: &str = concat!("rfc2217-mio ", env!("CARGO_PKG_VERSION"));
-
-impl PortConfig {
-    /// Serves `device` (`loop://` or a serial port path) with the defaults:
-    /// 9600 8N1 without flow control restored after each client, a second
-    /// client refused, modem lines polled every 50 ms, no idle timeout, and
-    /// a signature naming this crate and the device.
-    pub fn new(device: DeviceSpec) -> Self {
-        PortConfig::with_source(DeviceSource::Spec(device))
-    }
-
-    /// Serves a fresh `loop://` device.
-    pub fn loopback() -> Self {
-        PortConfig::new(DeviceSpec::Loopback)
-    }
-
-    /// Serves a device of your own that has no file descriptor, such as a
-    /// [`Loopback`](rfc2217_blocking::Loopback) you keep a handle on. The
-    /// server calls its [`Device`](rfc2217_blocking::Device) and reader
-    /// methods with a zero timeout, so they must not wait; it reads the
-    /// device after every write to it and at every modem poll, which is
-    /// when such a device can have news.
-    pub fn in_process(opener: impl DeviceOpener) -> Self {
-        PortConfig::with_source(DeviceSource::InProcess(Arc::new(opener)))
-    }
-
-    fn with_source(device: DeviceSource) -> Self {
-        PortConfig {
-            device,
+impl ServerConfig {
+    /// Serves the device `device` opens (a [`DeviceSpec`], or a closure
+    /// returning a boxed [`Device`](rfc2217_device::Device)), with the
+    /// defaults: 9600 8N1 without flow control restored after each client,
+    /// a second client refused, modem lines polled every 50 ms, no idle
+    /// timeout, any client address, and a signature naming the server and
+    /// the device.
+    pub fn new(device: impl DeviceOpener) -> Self {
+        ServerConfig {
+            device: Arc::new(device),
             signature: ServerSignature::default(),
             defaults: Settings::default(),
             second_client: SecondClient::Refuse,
@@ -102,7 +77,12 @@ impl PortConfig {
         }
     }
 
-    /// The SIGNATURE the port answers with: 1 to 64 bytes, as the core's
+    /// Serves a fresh `loop://` device.
+    pub fn loopback() -> Self {
+        ServerConfig::new(DeviceSpec::Loopback)
+    }
+
+    /// The SIGNATURE the server answers with: 1 to 64 bytes, as the core's
     /// [`Config::with_signature`](rfc2217_proto::Config::with_signature).
     pub fn with_signature(mut self, signature: &[u8]) -> Result<Self, rfc2217_proto::Error> {
         self.signature = ServerSignature::configured(signature)?;
@@ -132,16 +112,16 @@ impl PortConfig {
 
     /// Closes a client that sent nothing for `timeout` (`None`, the
     /// default: never), so a client whose host vanished does not hold the
-    /// port forever under [`SecondClient::Refuse`].
+    /// device forever under [`SecondClient::Refuse`].
     pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
         self
     }
 
     /// Lets only clients whose address `allowed` accepts connect; others are
-    /// closed at once, logged and counted as refused. RFC 2217 has no
-    /// authentication, so this (or a firewall) is all that keeps a port to
-    /// the hosts meant to use it.
+    /// closed at once without a word, logged and counted as refused. RFC
+    /// 2217 has no authentication, so this (or a firewall) is all that
+    /// keeps a device to the hosts meant to use it.
     pub fn with_client_filter(
         mut self,
         allowed: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
@@ -155,6 +135,11 @@ impl PortConfig {
         self.client_filter
             .as_ref()
             .is_none_or(|allowed| allowed(address))
+    }
+
+    /// What the device opener opens, for logs.
+    pub fn describe_device(&self) -> String {
+        self.device.describe()
     }
 
     /// The device settings restored after each client.
@@ -177,10 +162,11 @@ impl PortConfig {
         self.idle_timeout
     }
 
-    /// The signature sent for a device named `device`: the configured one,
-    /// or the crate's name and version and the device name, cut to fit.
-    pub(crate) fn signature_for(&self, device: &str) -> Vec<u8> {
-        self.signature.for_device(SIGNATURE_PREFIX, device)
+    /// The signature sent by the server `server` (its name and version)
+    /// for the device `device`: the configured one, or both names, cut to
+    /// fit.
+    pub fn signature_for(&self, server: &str, device: &str) -> Vec<u8> {
+        self.signature.for_device(server, device)
     }
 }
 
@@ -190,16 +176,23 @@ mod tests {
     use rfc2217_proto::SIGNATURE_CAPACITY;
 
     #[test]
-    fn signatures_must_fit_and_the_default_names_the_device() {
-        let config = PortConfig::loopback();
+    fn signatures_must_fit_and_the_default_names_server_and_device() {
+        let config = ServerConfig::loopback();
         assert!(config.clone().with_signature(b"").is_err());
         assert!(config.clone().with_signature(&[b'x'; 65]).is_err());
         let named = config.clone().with_signature(b"lab port 3").unwrap();
-        assert_eq!(named.signature_for("loop://"), b"lab port 3");
-        let default = config.signature_for("loop://");
-        assert!(default.starts_with(b"rfc2217-mio "));
-        assert!(default.ends_with(b" loop://"));
-        let long = config.signature_for(&"/dev/x".repeat(20));
+        assert_eq!(named.signature_for("srv 1", "loop://"), b"lab port 3");
+        assert_eq!(config.signature_for("srv 1", "loop://"), b"srv 1 loop://");
+        let long = config.signature_for("srv", &"/dev/x".repeat(20));
         assert_eq!(long.len(), SIGNATURE_CAPACITY);
+    }
+
+    #[test]
+    fn the_client_filter_decides_who_may_connect() {
+        let any = ServerConfig::loopback();
+        assert!(any.allows([192, 0, 2, 1].into()));
+        let local = any.with_client_filter(|address| address.is_loopback());
+        assert!(local.allows([127, 0, 0, 1].into()));
+        assert!(!local.allows([192, 0, 2, 1].into()));
     }
 }

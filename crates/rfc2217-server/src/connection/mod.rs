@@ -1,44 +1,46 @@
 //! One client: its session, the bytes waiting between stages, and the run
-//! loop of the core's crate docs driven by readiness instead of threads.
+//! loop of the core's crate docs, driven by whoever owns the socket.
 //!
 //! Bytes move through four stages, each of which may refuse them:
 //!
 //! ```text
-//! socket --read--> session --data--> device        (inbound)
-//! device --read--> session --wire--> socket        (outbound)
+//! socket --input--> session --data--> device        (inbound)
+//! device --read--> session --wire--> socket         (outbound)
 //! ```
 //!
-//! A stage that refused bytes keeps them in a [`Buffer`], and nothing is
-//! fed to it until they are gone: a device that stops taking data stops
-//! the socket from being read (and after [`WRITE_STALL`] the client is
-//! suspended, as the blocking server does); a client that stops reading
-//! stops the device from being read; a client that suspended us keeps up
-//! to [`HOLD_LIMIT`] of device data waiting. So each connection holds at
-//! most a few chunks, whatever its peers do.
+//! The driver owns the socket: it hands over what it read
+//! ([`Connection::handle_input`], only while [`Connection::wants_input`])
+//! and writes what [`Connection::transmit`] holds. A stage that refused
+//! bytes keeps them in a [`Buffer`], and nothing is fed to it until they
+//! are gone: a device that stops taking data stops the socket from being
+//! read (and after [`WRITE_STALL`] the client is suspended); a client that
+//! stops reading stops the device from being read; a client that suspended
+//! us keeps up to [`HOLD_LIMIT`] of device data waiting. So each
+//! connection holds at most a few chunks, whatever its peers do.
 //!
 //! The stages are in [`inbound`] and [`outbound`], what happens on
-//! deadlines in [`due`].
+//! deadlines in [`due`], the log of the client's events in [`events`].
 
 mod due;
+mod events;
 mod inbound;
 mod outbound;
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use log::error;
-use mio::net::TcpStream;
+use rfc2217_device::Device;
 use rfc2217_proto::{
     self as proto, Config, LineState, ModemState, Server, ServerEvent, Session,
     TRANSMIT_QUEUE_CAPACITY,
 };
 
-use super::buffer::Buffer;
-use super::config::PortConfig;
-use super::device::PortDevice;
-use super::socket::Socket;
+use crate::buffer::Buffer;
+use crate::ServerConfig;
 
 /// Bytes read from the socket or the device at once.
 const CHUNK: usize = 16 * 1024;
@@ -67,15 +69,17 @@ const BUDGET: usize = 256 * 1024;
 
 /// Why a connection ends.
 #[derive(Debug)]
-pub(crate) struct Ending {
-    pub(crate) reason: String,
+pub struct Ending {
+    /// For the log line "... disconnected: {reason}".
+    pub reason: String,
     /// The device failed: it is not given to the next client but opened
     /// again.
-    pub(crate) device_failed: bool,
+    pub device_failed: bool,
 }
 
 impl Ending {
-    pub(crate) fn new(reason: impl Into<String>) -> Ending {
+    /// An ending for `reason` that leaves the device usable.
+    pub fn new(reason: impl Into<String>) -> Ending {
         Ending {
             reason: reason.into(),
             device_failed: false,
@@ -83,20 +87,29 @@ impl Ending {
     }
 }
 
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for Ending {}
+
 /// What a [`Connection::pump`] left behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Pumped {
-    /// Everything that could move moved; wait for an event or a deadline.
+pub enum Pumped {
+    /// Everything that could move moved; wait for the socket, the device
+    /// or [`Connection::poll_timeout`].
     Idle,
-    /// The budget ran out with more to do: pump again soon.
+    /// The budget ran out with more to do: pump again soon, after the
+    /// driver's other connections had a turn.
     Busy,
 }
 
-/// Buffers shared by all connections: bytes pass through them on the way
-/// from one stage to the next, and only what the next stage refuses is
-/// copied into a connection's own [`Buffer`].
-pub(crate) struct Scratch {
-    wire: Vec<u8>,
+/// Buffers a driver lends its connections: bytes pass through them on the
+/// way from one stage to the next, and only what the next stage refuses is
+/// copied into a connection's own queues. One per thread is enough.
+pub struct Scratch {
     data: Box<[u8; CHUNK]>,
     device: Vec<u8>,
     out: Vec<u8>,
@@ -105,7 +118,6 @@ pub(crate) struct Scratch {
 impl Default for Scratch {
     fn default() -> Self {
         Scratch {
-            wire: vec![0; CHUNK],
             data: Box::new([0; CHUNK]),
             device: vec![0; CHUNK],
             // Escaping at most doubles the data; queued commands come first.
@@ -114,15 +126,14 @@ impl Default for Scratch {
     }
 }
 
-/// One client being served.
-pub(crate) struct Connection {
-    pub(crate) port: usize,
-    pub(crate) peer: SocketAddr,
-    socket: Socket,
+/// One client being served: inputs (socket bytes, time) in; device calls,
+/// socket bytes and deadlines out.
+pub struct Connection {
+    peer: SocketAddr,
     session: Session<Server>,
     /// The session's clock starts with the connection.
     epoch: Instant,
-    /// Wire bytes read and not yet taken by the session (it stopped
+    /// Wire bytes received and not yet taken by the session (it stopped
     /// because the device refused data, or a break began).
     wire_in: Buffer,
     /// Data for the device that it has not taken yet.
@@ -134,7 +145,7 @@ pub(crate) struct Connection {
     /// Device data the session did not take yet (the client suspended us,
     /// or BINARY is being negotiated).
     from_device: Buffer,
-    /// Wire bytes the socket did not take yet.
+    /// Wire bytes for the socket, until the driver wrote them.
     wire_out: Buffer,
     /// While a BRK's break is on: data and requests wait until then.
     break_until: Option<Instant>,
@@ -149,34 +160,24 @@ pub(crate) struct Connection {
     line_state: LineState,
     last_input: Instant,
     idle_timeout: Option<Duration>,
-    /// The deadline the server's timers will wake this connection at.
-    pub(crate) timer: Option<Instant>,
-    /// Waiting in the server's queue of connections to pump again.
-    pub(crate) busy: bool,
-    /// Bytes of memory this connection's buffers held when last counted.
-    pub(crate) accounted: usize,
 }
 
 impl Connection {
-    /// A connection for `stream`, on port number `port`, serving the device
-    /// named `device_name`. Its opening negotiation goes out at the first
+    /// A connection for the client at `peer`, answering SIGNATURE with
+    /// `signature` (see [`ServerConfig::signature_for`]). Its opening
+    /// negotiation is ready to [`transmit`](Self::transmit) after the first
     /// [`pump`](Self::pump).
-    pub(crate) fn new(
-        stream: TcpStream,
+    pub fn new(
+        config: &ServerConfig,
+        signature: &[u8],
         peer: SocketAddr,
-        port: usize,
-        config: &PortConfig,
-        device_name: &str,
         now: Instant,
     ) -> Connection {
-        let signature = config.signature_for(device_name);
         let session_config = Config::server()
-            .with_signature(&signature)
+            .with_signature(signature)
             .unwrap_or_else(|_| Config::server());
         Connection {
-            port,
             peer,
-            socket: Socket::new(stream),
             session: Session::new(session_config, proto::Instant::ZERO),
             epoch: now,
             wire_in: Buffer::default(),
@@ -193,23 +194,46 @@ impl Connection {
             line_state: LineState::EMPTY,
             last_input: now,
             idle_timeout: config.idle_timeout,
-            timer: None,
-            busy: false,
-            accounted: 0,
         }
     }
 
-    pub(crate) fn socket_mut(&mut self) -> &mut Socket {
-        &mut self.socket
+    /// The client's address.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
     }
 
-    /// The client closed its side of the connection or reset it.
-    pub(crate) fn hung_up(&self) -> bool {
-        self.socket.hung_up()
+    /// Whether the driver may read the socket and hand the bytes to
+    /// [`handle_input`](Self::handle_input): not while earlier input waits
+    /// for the device or a break, nor while answers pile up unsent.
+    pub fn wants_input(&self) -> bool {
+        self.may_decode() && self.wire_in.is_empty() && self.wire_out.len() < OUT_LIMIT
+    }
+
+    /// Whether the device's data would be read now; a driver that waits on
+    /// the device's descriptor level-triggered waits for reading only then.
+    pub fn wants_device_input(&self) -> bool {
+        self.wire_out.len() < OUT_LIMIT && self.from_device.len() < HOLD_LIMIT
+    }
+
+    /// Whether data waits for the device to take it; a driver that waits on
+    /// the device's descriptor waits for writing only then.
+    pub fn wants_device_output(&self) -> bool {
+        !self.to_device.is_empty()
+    }
+
+    /// Wire bytes for the socket. Write what it takes, then call
+    /// [`transmitted`](Self::transmitted).
+    pub fn transmit(&self) -> &[u8] {
+        self.wire_out.as_slice()
+    }
+
+    /// The socket took the first `n` bytes of [`transmit`](Self::transmit).
+    pub fn transmitted(&mut self, n: usize) {
+        self.wire_out.consume(n);
     }
 
     /// Memory held by the connection's queues (not the fixed-size session).
-    pub(crate) fn buffered(&self) -> usize {
+    pub fn buffered(&self) -> usize {
         self.wire_in.capacity()
             + self.to_device.capacity()
             + self.from_device.capacity()
@@ -217,8 +241,9 @@ impl Connection {
             + self.events.capacity() * std::mem::size_of::<ServerEvent>()
     }
 
-    /// When the connection next has something to do without an event.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
+    /// When the connection next has something to do without new input:
+    /// pump it then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
         let session = self
             .session
             .poll_timeout()
@@ -240,28 +265,46 @@ impl Connection {
         .min()
     }
 
-    /// Does everything that is due and moves every byte that can move, up
-    /// to [`BUDGET`]. `Err` ends the connection.
-    pub(crate) fn pump(
+    /// Takes `input` the driver read from the socket (call only while
+    /// [`wants_input`](Self::wants_input)); what the session cannot take yet
+    /// is kept. Pump afterwards. `Err` ends the connection.
+    pub fn handle_input(
         &mut self,
         now: Instant,
-        device: &mut PortDevice,
+        input: &[u8],
+        device: &mut dyn Device,
         scratch: &mut Scratch,
-    ) -> Result<Pumped, Ending> {
+    ) -> Result<(), Ending> {
+        self.last_input = now;
+        let taken = self.decode(now, input, &mut scratch.data, device)?;
+        self.wire_in.extend(&input[taken..]);
+        Ok(())
+    }
+
+    /// Does everything that is due and moves every byte that can move
+    /// between the session, the device and [`transmit`](Self::transmit),
+    /// up to [`BUDGET`]; returns what it moved and whether there is more.
+    /// `Err` ends the connection.
+    pub fn pump(
+        &mut self,
+        now: Instant,
+        device: &mut dyn Device,
+        scratch: &mut Scratch,
+    ) -> Result<(usize, Pumped), Ending> {
         self.run_timers(now, device)?;
-        let mut budget = BUDGET;
+        let mut total = 0;
         let pumped = loop {
             let moved = self.inbound(now, device, scratch)? + self.outbound(device, scratch)?;
             if moved == 0 {
                 break Pumped::Idle;
             }
-            budget = budget.saturating_sub(moved);
-            if budget == 0 {
+            total += moved;
+            if total >= BUDGET {
                 break Pumped::Busy;
             }
         };
-        self.track_stall(now)?;
-        Ok(pumped)
+        self.track_stall(now);
+        Ok((total, pumped))
     }
 
     fn session_now(&self, now: Instant) -> proto::Instant {
@@ -270,45 +313,30 @@ impl Connection {
     }
 
     /// Queues a command (an answer, SUSPEND, RESUME); if the session's queue
-    /// is full, sends what is queued and tries again.
-    fn command(
-        &mut self,
-        queue: impl Fn(&mut Session<Server>) -> Result<(), proto::Error>,
-    ) -> Result<(), Ending> {
+    /// is full, moves what is queued out and tries again.
+    fn command(&mut self, queue: impl Fn(&mut Session<Server>) -> Result<(), proto::Error>) {
         if let Err(proto::Error::TransmitQueueFull) = queue(&mut self.session) {
-            self.transmit()?;
+            self.drain_session();
             if let Err(refused) = queue(&mut self.session) {
                 error!("{}: the session refused a command: {refused}", self.peer);
             }
         }
-        self.transmit()
+        self.drain_session();
     }
 
-    /// Sends what the session has queued.
-    fn transmit(&mut self) -> Result<(), Ending> {
+    /// Moves what the session has queued to the socket's queue.
+    fn drain_session(&mut self) {
         let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
         loop {
             let n = self.session.poll_transmit(&mut out);
             if n == 0 {
-                return Ok(());
+                return;
             }
-            self.send(&out[..n])?;
+            self.wire_out.extend(&out[..n]);
         }
     }
 
-    /// Writes `bytes` after what waits for the socket; what it does not
-    /// take now waits.
-    fn send(&mut self, bytes: &[u8]) -> Result<(), Ending> {
-        let n = if self.wire_out.is_empty() {
-            self.socket.write(bytes)?
-        } else {
-            0
-        };
-        self.wire_out.extend(&bytes[n..]);
-        Ok(())
-    }
-
-    fn device_error(&self, device: &PortDevice, doing: &str, error: &io::Error) -> Ending {
+    fn device_error(&self, device: &dyn Device, doing: &str, error: &io::Error) -> Ending {
         error!(
             "{}: device {} failed while {doing}: {error}",
             self.peer,
@@ -320,3 +348,6 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
