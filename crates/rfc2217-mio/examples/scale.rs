@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use rfc2217_mio::{PortConfig, Server};
+use rfc2217_mio::{Server, ServerConfig};
 use rfc2217_proto::{
     self as proto, Client as ClientRole, Config, Session, TRANSMIT_QUEUE_CAPACITY,
 };
@@ -90,11 +90,11 @@ fn raise_fd_limit() -> u64 {
 /// serves until its stdin closes, then prints its counters.
 fn serve(ports: usize, poll_ms: u64) -> Result<(), Box<dyn std::error::Error>> {
     raise_fd_limit();
-    let config = PortConfig::loopback().with_modem_poll_interval(Duration::from_millis(poll_ms));
+    let config = ServerConfig::loopback().with_modem_poll_interval(Duration::from_millis(poll_ms));
     let mut server = Server::new()?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     for _ in 0..ports {
-        writeln!(out, "{}", server.add_port("127.0.0.1:0", config.clone())?)?;
+        writeln!(out, "{}", server.add_device("127.0.0.1:0", config.clone())?)?;
     }
     writeln!(out, "ready")?;
     out.flush()?;

@@ -38,8 +38,10 @@ mod config;
 mod connection;
 mod signature;
 mod slot;
+mod transport;
 
 pub use admission::{admit, Admission, Refusal, BUSY_MESSAGE, REFUSAL_LINGER};
 pub use config::{ClientFilter, SecondClient, ServerConfig};
 pub use connection::{Connection, Ending, Pumped, Scratch};
 pub use slot::DeviceSlot;
+pub use transport::{receive_now, send_now, Transport};

@@ -40,7 +40,7 @@ use rfc2217_proto::{
 };
 
 use crate::buffer::Buffer;
-use crate::ServerConfig;
+use crate::{ServerConfig, Transport};
 
 /// Bytes read from the socket or the device at once.
 const CHUNK: usize = 16 * 1024;
@@ -110,6 +110,7 @@ pub enum Pumped {
 /// way from one stage to the next, and only what the next stage refuses is
 /// copied into a connection's own queues. One per thread is enough.
 pub struct Scratch {
+    wire: Vec<u8>,
     data: Box<[u8; CHUNK]>,
     device: Vec<u8>,
     out: Vec<u8>,
@@ -118,6 +119,7 @@ pub struct Scratch {
 impl Default for Scratch {
     fn default() -> Self {
         Scratch {
+            wire: vec![0; CHUNK],
             data: Box::new([0; CHUNK]),
             device: vec![0; CHUNK],
             // Escaping at most doubles the data; queued commands come first.
@@ -305,6 +307,43 @@ impl Connection {
         };
         self.track_stall(now);
         Ok((total, pumped))
+    }
+
+    /// The driver's whole turn: pumps, sends, receives, until nothing moves
+    /// or the budget ran out ([`Pumped::Busy`]: drive it again soon). Deadlines
+    /// are handled first, so input that waited for a break's end is read
+    /// in the same turn. `Err` ends the connection.
+    pub fn drive(
+        &mut self,
+        now: Instant,
+        transport: &mut dyn Transport,
+        device: &mut dyn Device,
+        scratch: &mut Scratch,
+    ) -> Result<Pumped, Ending> {
+        loop {
+            let (mut moved, pumped) = self.pump(now, device, scratch)?;
+            let sent = transport.send(self.transmit())?;
+            self.transmitted(sent);
+            moved += sent;
+            if pumped == Pumped::Busy {
+                return Ok(Pumped::Busy);
+            }
+            if self.wants_input() {
+                let mut wire = std::mem::take(&mut scratch.wire);
+                let received = transport.receive(&mut wire);
+                let result = match received {
+                    Ok(n) if n > 0 => self
+                        .handle_input(now, &wire[..n], device, scratch)
+                        .map(|()| n),
+                    other => other,
+                };
+                scratch.wire = wire;
+                moved += result?;
+            }
+            if moved == 0 {
+                return Ok(Pumped::Idle);
+            }
+        }
     }
 
     fn session_now(&self, now: Instant) -> proto::Instant {
