@@ -81,7 +81,10 @@ fn serve(stream: TcpStream, peer: SocketAddr, state: &ServerState, stop: &Mutex<
     let signature = state.config.signature_for(SIGNATURE_PREFIX, &name);
     let mut connection = Connection::new(&state.config, &signature, peer, Instant::now());
     info!("{peer} connected; serving {name}");
-    let ending = run(&mut connection, stream, device, stop);
+    let ending = run(&mut connection, &stream, device, stop);
+    // The accept loop's handle keeps the socket open: close the connection
+    // itself, so the client sees the end now.
+    let _ = stream.shutdown(Shutdown::Both);
     info!("{peer} disconnected: {}", ending.reason);
     drop(slot.give_back(&state.config, ending.device_failed));
 }
@@ -89,7 +92,7 @@ fn serve(stream: TcpStream, peer: SocketAddr, state: &ServerState, stop: &Mutex<
 /// Drives the connection until it ends, or the accept loop stops it.
 fn run(
     connection: &mut Connection,
-    stream: TcpStream,
+    stream: &TcpStream,
     device: &mut dyn Device,
     stop: &Mutex<Option<String>>,
 ) -> Ending {
@@ -106,7 +109,7 @@ fn run(
         let result = match connection.drive(Instant::now(), &mut socket, device, &mut scratch) {
             Ok(Pumped::Busy) => continue,
             Ok(Pumped::Idle) => wait(
-                &socket.0,
+                socket.0,
                 device.as_raw_fd(),
                 connection,
                 connection.poll_timeout(),
@@ -121,9 +124,9 @@ fn run(
 }
 
 /// The client's socket, non-blocking.
-struct Socket(TcpStream);
+struct Socket<'a>(&'a TcpStream);
 
-impl Transport for Socket {
+impl Transport for Socket<'_> {
     fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Ending> {
         Ok(receive_now(&mut self.0, buf)?.unwrap_or(0))
     }

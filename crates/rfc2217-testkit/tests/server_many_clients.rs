@@ -1,17 +1,16 @@
-//! Many clients at once on one server thread: 128 ports, each with a
-//! client connected at the same time, each echoing its own 0xFF-rich data
-//! byte-exact, and each port's settings its own.
-
-mod server_common;
+//! Many clients at once: 128 devices, each with a client connected at the
+//! same time, each echoing its own 0xFF-rich data byte-exact, and each
+//! device's settings its own; the mio server on one thread, the thread
+//! server with a thread per client.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rfc2217_mio::PortConfig;
 use rfc2217_proto::Command;
-use server_common::{random_bytes, start_ports, TestClient, PATIENCE};
+use rfc2217_server::ServerConfig;
+use rfc2217_testkit::{on_both_servers, random_bytes, ServerKind, TestClient, PATIENCE};
 
 const CLIENTS: usize = 128;
 
@@ -24,17 +23,15 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
     }
 }
 
-#[test]
-fn clients_on_many_ports_at_once_each_get_their_own_data_back() {
-    let server = start_ports(vec![PortConfig::loopback(); CLIENTS]);
-    let handle = server.handle();
+fn clients_of_many_devices_at_once_each_get_their_own_data_back(kind: ServerKind) {
+    let server = kind.start_many(vec![ServerConfig::loopback(); CLIENTS]);
     let connected = Arc::new(AtomicUsize::new(0));
     let go = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = server
         .local_addrs()
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(n, &addr)| {
+        .map(|(n, addr)| {
             let (connected, go) = (Arc::clone(&connected), Arc::clone(&go));
             thread::spawn(move || {
                 let mut client = TestClient::ready(addr);
@@ -53,10 +50,16 @@ fn clients_on_many_ports_at_once_each_get_their_own_data_back() {
     wait_for("every client to negotiate", || {
         connected.load(Ordering::Acquire) == CLIENTS
     });
-    assert_eq!(handle.stats().connections, CLIENTS);
+    if let Some(stats) = server.mio_stats() {
+        assert_eq!(stats.connections, CLIENTS);
+    }
     go.store(true, Ordering::Release);
     for client in clients {
         client.join().unwrap();
     }
-    assert_eq!(handle.stats().refused, 0);
+    if let Some(stats) = server.mio_stats() {
+        assert_eq!(stats.refused, 0);
+    }
 }
+
+on_both_servers!(clients_of_many_devices_at_once_each_get_their_own_data_back,);

@@ -1,15 +1,12 @@
-//! What the server tests share: a server on 127.0.0.1:0, and a test client
-//! built from the core's client `Session` over a `TcpStream`, running the
-//! documented loop (after each input, drain all events, then transmit).
-//! Every wait is bounded: a test fails with a message instead of hanging.
-
-#![allow(dead_code, unreachable_pub)] // each test file uses a part
+//! A test client built from the core's client `Session` over a
+//! `TcpStream`, running the documented loop (after each input, drain all
+//! events, then transmit). Every wait is bounded: a test fails with a
+//! message instead of hanging.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use rfc2217_blocking::{RunningServer, Server, ServerConfig};
 use rfc2217_proto::{
     Client, ClientEvent, Command, Config, Instant, RequestId, Session, Signature,
     TRANSMIT_QUEUE_CAPACITY,
@@ -18,18 +15,11 @@ use rfc2217_proto::{
 /// The bound on every wait in the tests.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Starts a server for `config` on a free port of 127.0.0.1.
-pub fn start(config: ServerConfig) -> RunningServer {
-    let _ = env_logger::builder().is_test(true).try_init();
-    Server::bind("127.0.0.1:0", config)
-        .expect("bind")
-        .spawn()
-        .expect("spawn")
-}
-
 /// A client session over a socket.
 pub struct TestClient {
+    /// The connection, with a short read timeout (see [`pump`](Self::pump)).
     pub stream: TcpStream,
+    /// The client's session.
     pub session: Session<Client>,
     epoch: std::time::Instant,
     /// Data received and not yet taken.
@@ -70,6 +60,7 @@ impl TestClient {
         client
     }
 
+    /// The session's clock: time since the connection began.
     pub fn now(&self) -> Instant {
         Instant::from_micros(self.epoch.elapsed().as_micros() as u64)
     }

@@ -1,18 +1,16 @@
 //! Clients coming and going: a second client refused or taking over, the
 //! device restored between clients, idle clients closed, bad input that
-//! leaves the server healthy, ports that do not disturb each other, and
-//! shutting the server down.
-
-mod server_common;
+//! leaves the server healthy, devices that do not disturb each other, and
+//! shutting the server down; against each server.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use rfc2217_mio::{PortConfig, SecondClient, BUSY_MESSAGE};
 use rfc2217_port::Settings;
 use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState};
-use server_common::{random_bytes, read_refusal, start, start_ports, TestClient};
+use rfc2217_server::{SecondClient, ServerConfig, BUSY_MESSAGE};
+use rfc2217_testkit::{on_both_servers, random_bytes, read_refusal, ServerKind, TestClient};
 
 /// A new client finds the port healthy: it negotiates, gets answers, and
 /// its data (and only its data) echoes back.
@@ -31,9 +29,8 @@ fn assert_healthy(addr: SocketAddr) {
     assert!(client.data.is_empty(), "stale data: {:?}", client.data);
 }
 
-#[test]
-fn a_second_client_is_refused_and_the_first_keeps_the_port() {
-    let server = start(PortConfig::loopback());
+fn a_second_client_is_refused_and_the_first_keeps_the_port(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut first = TestClient::ready(server.local_addr());
     assert_eq!(read_refusal(server.local_addr()), BUSY_MESSAGE);
     assert_eq!(
@@ -42,14 +39,14 @@ fn a_second_client_is_refused_and_the_first_keeps_the_port() {
     );
     first.send(b"still mine");
     assert_eq!(first.take_data(10), b"still mine");
-    let stats = server.stats();
-    assert_eq!((stats.accepted, stats.refused), (2, 1));
+    if let Some(stats) = server.mio_stats() {
+        assert_eq!((stats.accepted, stats.refused), (2, 1));
+    }
 }
 
-#[test]
-fn kick_old_hands_the_port_to_the_newcomer_with_the_defaults() {
-    let config = PortConfig::loopback().with_second_client(SecondClient::KickOld);
-    let server = start(config);
+fn kick_old_hands_the_port_to_the_newcomer_with_the_defaults(kind: ServerKind) {
+    let config = ServerConfig::loopback().with_second_client(SecondClient::KickOld);
+    let server = kind.start(config);
     let mut first = TestClient::ready(server.local_addr());
     first.ask(Command::SetBaudRate(115_200));
     let mut second = TestClient::ready(server.local_addr());
@@ -62,13 +59,12 @@ fn kick_old_hands_the_port_to_the_newcomer_with_the_defaults() {
     assert_eq!(second.take_data(8), b"mine now");
 }
 
-#[test]
-fn the_next_client_finds_the_defaults_and_the_lines_down() {
+fn the_next_client_finds_the_defaults_and_the_lines_down(kind: ServerKind) {
     let defaults = Settings {
         baud_rate: 19_200,
         ..Settings::default()
     };
-    let server = start(PortConfig::loopback().with_defaults(defaults));
+    let server = kind.start(ServerConfig::loopback().with_defaults(defaults));
     let mut first = TestClient::ready(server.local_addr());
     assert_eq!(
         first.ask(Command::SetBaudRate(0)),
@@ -111,10 +107,9 @@ fn the_next_client_finds_the_defaults_and_the_lines_down() {
     });
 }
 
-#[test]
-fn clients_from_addresses_not_allowed_are_closed_at_once() {
+fn clients_from_addresses_not_allowed_are_closed_at_once(kind: ServerKind) {
     use std::io::Read;
-    let closed = start(PortConfig::loopback().with_client_filter(|ip| !ip.is_loopback()));
+    let closed = kind.start(ServerConfig::loopback().with_client_filter(|ip| !ip.is_loopback()));
     let mut stream = TcpStream::connect(closed.local_addr()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -126,21 +121,21 @@ fn clients_from_addresses_not_allowed_are_closed_at_once() {
         "closed without a word"
     );
     let deadline = Instant::now() + Duration::from_secs(5);
-    while closed.stats().refused == 0 {
+    while closed.mio_stats().is_some_and(|stats| stats.refused == 0) {
         assert!(Instant::now() < deadline, "the refusal was not counted");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let open = start(PortConfig::loopback().with_client_filter(|ip| ip.is_loopback()));
+    let open = kind.start(ServerConfig::loopback().with_client_filter(|ip| ip.is_loopback()));
     assert_healthy(open.local_addr());
 }
 
-#[test]
-fn an_idle_client_is_closed_and_a_busy_one_is_not() {
+fn an_idle_client_is_closed_and_a_busy_one_is_not(kind: ServerKind) {
     let idle = Duration::from_millis(300);
-    let config = PortConfig::loopback().with_idle_timeout(Some(idle));
-    let server = start_ports(vec![config.clone(), config]);
-    let mut quiet = TestClient::ready(server.local_addrs()[0]);
-    let mut chatty = TestClient::ready(server.local_addrs()[1]);
+    let config = ServerConfig::loopback().with_idle_timeout(Some(idle));
+    let server = kind.start_many(vec![config.clone(), config]);
+    let addrs = server.local_addrs();
+    let mut quiet = TestClient::ready(addrs[0]);
+    let mut chatty = TestClient::ready(addrs[1]);
     let started = Instant::now();
     quiet.wait_until("the idle client to be closed", |c| {
         chatty.send(b".");
@@ -149,14 +144,13 @@ fn an_idle_client_is_closed_and_a_busy_one_is_not() {
     });
     assert!(started.elapsed() >= idle - Duration::from_millis(50));
     assert!(!chatty.closed, "a client that talks was closed");
-    assert_healthy(server.local_addrs()[0]);
+    assert_healthy(addrs[0]);
 }
 
-#[test]
-fn ports_of_one_server_are_independent() {
-    let configs = vec![PortConfig::loopback(); 3];
-    let server = start_ports(configs);
-    let addrs = server.local_addrs().to_vec();
+fn devices_served_at_once_are_independent(kind: ServerKind) {
+    let configs = vec![ServerConfig::loopback(); 3];
+    let server = kind.start_many(configs);
+    let addrs = server.local_addrs();
     let mut clients: Vec<_> = addrs.iter().map(|&a| TestClient::ready(a)).collect();
     for (n, client) in clients.iter_mut().enumerate() {
         let rate = 1200 * (n as u32 + 1);
@@ -174,12 +168,13 @@ fn ports_of_one_server_are_independent() {
             Command::SetBaudRate(rate)
         );
     }
-    assert_eq!(server.stats().connections, 3);
+    if let Some(stats) = server.mio_stats() {
+        assert_eq!(stats.connections, 3);
+    }
 }
 
-#[test]
-fn garbage_leaves_the_server_healthy() {
-    let server = start(PortConfig::loopback());
+fn garbage_leaves_the_server_healthy(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut garbage = random_bytes(64 * 1024, 77);
     // Telnet constructs gone wrong, among the noise.
     garbage.extend_from_slice(b"\xff\xf0\xff\x01\xff\xfa\x2c\x01\x00\xff\xfa\x2c\x63\xff\xf0");
@@ -192,9 +187,8 @@ fn garbage_leaves_the_server_healthy() {
     assert_healthy(server.local_addr());
 }
 
-#[test]
-fn a_client_gone_in_the_middle_of_a_subnegotiation_leaves_the_server_healthy() {
-    let server = start(PortConfig::loopback());
+fn a_client_gone_in_the_middle_of_a_subnegotiation_leaves_the_server_healthy(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     // SET-BAUDRATE cut after two value bytes, and the connection with it.
     client
@@ -205,9 +199,8 @@ fn a_client_gone_in_the_middle_of_a_subnegotiation_leaves_the_server_healthy() {
     assert_healthy(server.local_addr());
 }
 
-#[test]
-fn a_client_gone_in_the_middle_of_a_flood_leaves_the_server_healthy() {
-    let server = start(PortConfig::loopback());
+fn a_client_gone_in_the_middle_of_a_flood_leaves_the_server_healthy(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     // Much more than the loopback holds, never reading the echo, cut in
     // the middle of an escaped 0xFF.
@@ -228,10 +221,9 @@ fn a_client_gone_in_the_middle_of_a_flood_leaves_the_server_healthy() {
     assert_healthy(server.local_addr());
 }
 
-#[test]
-fn shutting_the_server_down_closes_its_clients_and_listeners() {
-    let server = start_ports(vec![PortConfig::loopback(); 2]);
-    let addrs = server.local_addrs().to_vec();
+fn shutting_the_server_down_closes_its_clients_and_listeners(kind: ServerKind) {
+    let server = kind.start_many(vec![ServerConfig::loopback(); 2]);
+    let addrs = server.local_addrs();
     let mut clients: Vec<_> = addrs.iter().map(|&a| TestClient::ready(a)).collect();
     server.shutdown().unwrap();
     for client in &mut clients {
@@ -241,3 +233,16 @@ fn shutting_the_server_down_closes_its_clients_and_listeners() {
         assert!(TcpStream::connect(addr).is_err(), "{addr} still listens");
     }
 }
+
+on_both_servers!(
+    a_second_client_is_refused_and_the_first_keeps_the_port,
+    kick_old_hands_the_port_to_the_newcomer_with_the_defaults,
+    the_next_client_finds_the_defaults_and_the_lines_down,
+    clients_from_addresses_not_allowed_are_closed_at_once,
+    an_idle_client_is_closed_and_a_busy_one_is_not,
+    devices_served_at_once_are_independent,
+    garbage_leaves_the_server_healthy,
+    a_client_gone_in_the_middle_of_a_subnegotiation_leaves_the_server_healthy,
+    a_client_gone_in_the_middle_of_a_flood_leaves_the_server_healthy,
+    shutting_the_server_down_closes_its_clients_and_listeners,
+);

@@ -1,24 +1,21 @@
-//! The mio server on one end of a pty pair (its file descriptor registered
-//! with the poll), the test playing the equipment on the other end: data
+//! Each server on one end of a pty pair (its file descriptor waited on),
+//! the test playing the equipment on the other end: data
 //! both ways byte-exact, and settings answered with what the pty really
 //! uses. (The far end going away is in `server_device_errors.rs`.)
 #![cfg(unix)]
 
-mod server_common;
-
 use std::io::{Read, Write};
 use std::thread;
 
-use rfc2217_blocking::PtyPair;
-use rfc2217_mio::PortConfig;
+use rfc2217_device::PtyPair;
 use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState, Parity, StopSize};
+use rfc2217_server::ServerConfig;
+use rfc2217_testkit::{on_both_servers, random_bytes, ServerKind, TestClient, PATIENCE};
 use serialport::SerialPort;
-use server_common::{random_bytes, start, TestClient, PATIENCE};
 
-#[test]
-fn data_flows_both_ways_byte_exact() {
+fn data_flows_both_ways_byte_exact(kind: ServerKind) {
     let pty = PtyPair::new().unwrap();
-    let server = start(PortConfig::new(pty.spec()));
+    let server = kind.start(ServerConfig::new(pty.spec()));
     let mut client = TestClient::ready(server.local_addr());
 
     // Equipment to client: the far end writes, the client reads.
@@ -44,10 +41,9 @@ fn data_flows_both_ways_byte_exact() {
     assert!(got == to_device, "client to device differs");
 }
 
-#[test]
-fn settings_are_answered_with_what_the_pty_uses() {
+fn settings_are_answered_with_what_the_pty_uses(kind: ServerKind) {
     let pty = PtyPair::new().unwrap();
-    let server = start(PortConfig::new(pty.spec()));
+    let server = kind.start(ServerConfig::new(pty.spec()));
     let mut client = TestClient::ready(server.local_addr());
     assert_eq!(
         client.ask(Command::SetBaudRate(0)),
@@ -81,10 +77,9 @@ fn settings_are_answered_with_what_the_pty_uses() {
         .all(|e| !matches!(e, ClientEvent::ModemState(s) if *s != ModemState::EMPTY)));
 }
 
-#[test]
-fn a_far_end_that_does_not_read_suspends_the_client_until_it_does() {
+fn a_far_end_that_does_not_read_suspends_the_client_until_it_does(kind: ServerKind) {
     let pty = PtyPair::new().unwrap();
-    let server = start(PortConfig::new(pty.spec()));
+    let server = kind.start(ServerConfig::new(pty.spec()));
     let mut client = TestClient::ready(server.local_addr());
     // More than the pty holds: the server's writes to it stop, and it asks
     // us to stop sending.
@@ -114,6 +109,14 @@ fn a_far_end_that_does_not_read_suspends_the_client_until_it_does() {
     client.send(rest);
     let got = reader.join().unwrap().unwrap();
     assert!(got == payload, "client to device differs");
-    let peak = server.stats().peak_buffered_bytes;
-    assert!(peak <= 256 * 1024, "the server held {peak} bytes");
+    if let Some(stats) = server.mio_stats() {
+        let peak = stats.peak_buffered_bytes;
+        assert!(peak <= 256 * 1024, "the server held {peak} bytes");
+    }
 }
+
+on_both_servers!(
+    data_flows_both_ways_byte_exact,
+    settings_are_answered_with_what_the_pty_uses,
+    a_far_end_that_does_not_read_suspends_the_client_until_it_does,
+);

@@ -1,25 +1,22 @@
-//! The mio server on `loop://`, driven by a client session over TCP: the
+//! Each server on `loop://`, driven by a client session over TCP: the
 //! opening batch and signature, every setting and SET-CONTROL value with
 //! its query, modem notifications from the loopback wiring under the mask,
 //! purge, BRK, suspend/resume both ways, and a mebibyte of 0xFF-rich data.
 
-mod server_common;
-
-use rfc2217_mio::PortConfig;
 use rfc2217_port::{opening_requests, Settings, LINE_STATE_MASK};
 use rfc2217_proto::{
     ClientEvent, Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
     ReplyStatus, StopSize, TelnetCommand,
 };
+use rfc2217_server::ServerConfig;
+use rfc2217_testkit::{on_both_servers, random_bytes, ServerKind, TestClient};
 use serialport::{DataBits, FlowControl, StopBits};
-use server_common::{random_bytes, start, TestClient};
 
-#[test]
-fn the_opening_batch_and_the_signature_are_answered_in_one_go() {
-    let config = PortConfig::loopback()
-        .with_signature(b"mio port 7")
+fn the_opening_batch_and_the_signature_are_answered_in_one_go(kind: ServerKind) {
+    let config = ServerConfig::loopback()
+        .with_signature(b"bench port 7")
         .unwrap();
-    let server = start(config);
+    let server = kind.start(config);
     let mut client = TestClient::ready(server.local_addr());
     let settings = Settings {
         baud_rate: 115_200,
@@ -56,13 +53,12 @@ fn the_opening_batch_and_the_signature_are_answered_in_one_go() {
         );
     }
     let text = client.signature(signature);
-    assert_eq!(text.as_bytes(), b"mio port 7");
+    assert_eq!(text.as_bytes(), b"bench port 7");
     assert!(!text.is_truncated());
 }
 
-#[test]
-fn the_default_signature_names_the_crate_and_the_device() {
-    let server = start(PortConfig::loopback());
+fn the_default_signature_names_the_crate_and_the_device(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     let id = client.session.request(client.now(), Command::Signature);
     let id = id.unwrap().expect("the signature is awaited");
@@ -70,14 +66,13 @@ fn the_default_signature_names_the_crate_and_the_device() {
     let text = client.signature(id);
     let signature = String::from_utf8_lossy(text.as_bytes()).into_owned();
     assert!(
-        signature.starts_with("rfc2217-mio ") && signature.ends_with(" loop://"),
-        "{signature:?}"
+        signature.starts_with(kind.signature_prefix()) && signature.ends_with(" loop://"),
+        "{kind}: {signature:?}"
     );
 }
 
-#[test]
-fn every_setting_is_set_and_queried() {
-    let server = start(PortConfig::loopback());
+fn every_setting_is_set_and_queried(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     let query = Command::SetBaudRate(0);
     assert_eq!(client.ask(query), Command::SetBaudRate(9600));
@@ -103,9 +98,8 @@ fn every_setting_is_set_and_queried() {
     assert_eq!(client.reply(id), Command::SetParity(Parity::Space));
 }
 
-#[test]
-fn every_set_control_value_is_answered_with_the_state_in_use() {
-    let server = start(PortConfig::loopback());
+fn every_set_control_value_is_answered_with_the_state_in_use(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     // The loopback starts at the defaults: no flow control, lines off.
     let mut in_use = [
@@ -135,9 +129,8 @@ fn modem_notifications(client: &TestClient) -> Vec<ModemState> {
     states.collect()
 }
 
-#[test]
-fn modem_lines_follow_the_loopback_wiring_under_the_mask() {
-    let server = start(PortConfig::loopback());
+fn modem_lines_follow_the_loopback_wiring_under_the_mask(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     client.take_event("the first notification", |e| {
         *e == ClientEvent::ModemState(ModemState::EMPTY)
@@ -179,9 +172,8 @@ fn barrier(client: &mut TestClient) {
     client.pump();
 }
 
-#[test]
-fn purge_drops_what_the_client_was_not_sent_yet() {
-    let server = start(PortConfig::loopback());
+fn purge_drops_what_the_client_was_not_sent_yet(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     for purge in [Purge::Receive, Purge::Transmit, Purge::Both] {
         let answer = client.ask(Command::PurgeData(purge));
@@ -203,9 +195,8 @@ fn purge_drops_what_the_client_was_not_sent_yet() {
     assert!(client.data.is_empty(), "stale: {} bytes", client.data.len());
 }
 
-#[test]
-fn a_suspended_server_holds_its_data_answers_requests_and_resumes_without_loss() {
-    let server = start(PortConfig::loopback());
+fn a_suspended_server_holds_its_data_answers_requests_and_resumes_without_loss(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     client.session.suspend_peer().unwrap();
     client.transmit();
@@ -224,9 +215,8 @@ fn a_suspended_server_holds_its_data_answers_requests_and_resumes_without_loss()
     assert!(client.take_data(payload.len()) == payload);
 }
 
-#[test]
-fn a_client_break_is_a_break_on_the_device_and_data_after_it_waits() {
-    let server = start(PortConfig::loopback());
+fn a_client_break_is_a_break_on_the_device_and_data_after_it_waits(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     client.send_request(Command::SetLineStateMask(LINE_STATE_MASK));
     client
@@ -253,9 +243,8 @@ fn a_client_break_is_a_break_on_the_device_and_data_after_it_waits() {
     }
 }
 
-#[test]
-fn a_mebibyte_of_iac_rich_data_echoes_byte_exact() {
-    let server = start(PortConfig::loopback());
+fn a_mebibyte_of_iac_rich_data_echoes_byte_exact(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
     let mut client = TestClient::ready(server.local_addr());
     let payload = random_bytes(1 << 20, 42);
     const WINDOW: usize = 64 * 1024;
@@ -282,5 +271,19 @@ fn a_mebibyte_of_iac_rich_data_echoes_byte_exact() {
         )
     });
     assert_eq!(trouble, None);
-    assert_eq!(server.stats().connections, 1);
+    if let Some(stats) = server.mio_stats() {
+        assert_eq!(stats.connections, 1);
+    }
 }
+
+on_both_servers!(
+    the_opening_batch_and_the_signature_are_answered_in_one_go,
+    the_default_signature_names_the_crate_and_the_device,
+    every_setting_is_set_and_queried,
+    every_set_control_value_is_answered_with_the_state_in_use,
+    modem_lines_follow_the_loopback_wiring_under_the_mask,
+    purge_drops_what_the_client_was_not_sent_yet,
+    a_suspended_server_holds_its_data_answers_requests_and_resumes_without_loss,
+    a_client_break_is_a_break_on_the_device_and_data_after_it_waits,
+    a_mebibyte_of_iac_rich_data_echoes_byte_exact,
+);

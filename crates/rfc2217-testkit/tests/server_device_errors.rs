@@ -2,16 +2,14 @@
 //! is closed with a logged reason, nothing panics, and the server keeps
 //! accepting and opens the device again for the next client.
 
-mod server_common;
-
 use std::io;
 use std::sync::{Arc, Mutex};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
-use rfc2217_blocking::{Device, DeviceOpener, Loopback};
-use rfc2217_mio::PortConfig;
+use rfc2217_device::{Device, DeviceOpener, Loopback};
 use rfc2217_proto::Command;
-use server_common::{read_refusal, start, TestClient};
+use rfc2217_server::ServerConfig;
+use rfc2217_testkit::{on_both_servers, read_refusal, ServerKind, TestClient};
 
 /// Every log line of this test binary, to check the reasons given.
 static LOG: Mutex<Vec<(Level, String)>> = Mutex::new(Vec::new());
@@ -57,11 +55,10 @@ fn loopbacks() -> (Opened, impl DeviceOpener) {
     (opened, open)
 }
 
-#[test]
-fn an_unplugged_device_closes_the_client_and_the_next_one_gets_a_fresh_device() {
+fn an_unplugged_device_closes_the_client_and_the_next_one_gets_a_fresh_device(kind: ServerKind) {
     capture_logs();
     let (opened, open) = loopbacks();
-    let server = start(PortConfig::in_process(open));
+    let server = kind.start(ServerConfig::new(open));
     let mut client = TestClient::ready(server.local_addr());
     client.send(b"before");
     assert_eq!(client.take_data(6), b"before");
@@ -82,12 +79,11 @@ fn an_unplugged_device_closes_the_client_and_the_next_one_gets_a_fresh_device() 
     assert_eq!(opened.lock().unwrap().len(), 2, "not reopened");
 }
 
-#[test]
-fn a_device_that_cannot_be_opened_is_reported_and_tried_again() {
+fn a_device_that_cannot_be_opened_is_reported_and_tried_again(kind: ServerKind) {
     capture_logs();
     let available = Arc::new(Mutex::new(false));
     let switch = Arc::clone(&available);
-    let server = start(PortConfig::in_process(move || {
+    let server = kind.start(ServerConfig::new(move || {
         if *switch.lock().unwrap() {
             Ok(Box::new(Loopback::new()) as Box<dyn Device>)
         } else {
@@ -104,13 +100,13 @@ fn a_device_that_cannot_be_opened_is_reported_and_tried_again() {
 }
 
 #[cfg(unix)]
-#[test]
-fn a_pty_whose_far_end_closes_closes_the_client() {
-    // The only pty test in this binary: a pty number freed here cannot be
-    // taken by another test's pair and opened by this server by mistake.
+fn a_pty_whose_far_end_closes_closes_the_client(kind: ServerKind) {
+    // The only pty scenario in this binary (run once per server, each
+    // with its pair made before either is dropped): a pty number freed
+    // here cannot be taken by another pair and opened by mistake.
     capture_logs();
-    let pty = rfc2217_blocking::PtyPair::new().unwrap();
-    let server = start(PortConfig::new(pty.spec()));
+    let pty = rfc2217_device::PtyPair::new().unwrap();
+    let server = kind.start(ServerConfig::new(pty.spec()));
     let mut client = TestClient::ready(server.local_addr());
     drop(pty);
     client.wait_closed();
@@ -121,3 +117,9 @@ fn a_pty_whose_far_end_closes_closes_the_client() {
     }
     server.shutdown().unwrap();
 }
+
+on_both_servers!(
+    an_unplugged_device_closes_the_client_and_the_next_one_gets_a_fresh_device,
+    a_device_that_cannot_be_opened_is_reported_and_tried_again,
+    a_pty_whose_far_end_closes_closes_the_client,
+);
