@@ -12,6 +12,8 @@
 //!   line ([`Refusal`]), or takes the device over.
 //! * [`DeviceSlot`]: the device kept open between clients, restored when
 //!   one leaves, reopened after it failed.
+//! * [`ServerThread`]: a spawned server's thread, stopped and joined by
+//!   its handle.
 //! * [`Connection`]: one client, the core's `Session` between its bytes and
 //!   the device, with bounded memory, flow control both ways, timed
 //!   breaks, modem polls and the idle timeout.
@@ -36,6 +38,7 @@ mod admission;
 mod buffer;
 mod config;
 mod connection;
+mod running;
 mod signature;
 mod slot;
 mod transport;
@@ -43,5 +46,6 @@ mod transport;
 pub use admission::{admit, Admission, Refusal, BUSY_MESSAGE, REFUSAL_LINGER};
 pub use config::{ClientFilter, SecondClient, ServerConfig};
 pub use connection::{Connection, Ending, Pumped, Scratch};
+pub use running::ServerThread;
 pub use slot::DeviceSlot;
 pub use transport::{receive_now, send_now, Transport};

@@ -59,6 +59,21 @@ fn kick_old_hands_the_port_to_the_newcomer_with_the_defaults(kind: ServerKind) {
     assert_eq!(second.take_data(8), b"mine now");
 }
 
+/// A client that comes back right after it left is served, not refused
+/// as a second client: the server sees the old one hang up (no grace
+/// wait; `examples/reconnect.rs` measures how fast).
+fn a_client_that_reconnects_at_once_is_served_every_time(kind: ServerKind) {
+    let server = kind.start(ServerConfig::loopback());
+    for round in 0..10 {
+        let mut client = TestClient::ready(server.local_addr());
+        let set = Command::SetBaudRate(1200 * (round + 1));
+        assert_eq!(client.ask(set), set, "{kind}, round {round}");
+    }
+    if let Some(stats) = server.mio_stats() {
+        assert_eq!(stats.refused, 0);
+    }
+}
+
 fn the_next_client_finds_the_defaults_and_the_lines_down(kind: ServerKind) {
     let defaults = Settings {
         baud_rate: 19_200,
@@ -235,6 +250,7 @@ fn shutting_the_server_down_closes_its_clients_and_listeners(kind: ServerKind) {
 }
 
 on_both_servers!(
+    a_client_that_reconnects_at_once_is_served_every_time,
     a_second_client_is_refused_and_the_first_keeps_the_port,
     kick_old_hands_the_port_to_the_newcomer_with_the_defaults,
     the_next_client_finds_the_defaults_and_the_lines_down,

@@ -52,11 +52,11 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::Duration;
 
 use log::{info, warn};
-use rfc2217_server::{admit, Admission, DeviceSlot, Refusal};
+use rfc2217_server::{admit, Admission, DeviceSlot, Refusal, ServerThread};
 
 use connection::Served;
 use refusal::refuse;
@@ -148,6 +148,7 @@ impl Server {
     /// Runs the server on a thread of its own.
     pub fn spawn(self) -> io::Result<RunningServer> {
         let handle = self.handle();
+        let stopper = handle.clone();
         let local_addr = self.state.local_addr;
         let thread = thread::Builder::new()
             .name(format!("rfc2217 server {local_addr}"))
@@ -155,7 +156,7 @@ impl Server {
         Ok(RunningServer {
             handle,
             local_addr,
-            thread: Some(thread),
+            thread: ServerThread::new(thread, move || stopper.shutdown()),
         })
     }
 
@@ -234,7 +235,7 @@ impl ServerHandle {
 pub struct RunningServer {
     handle: ServerHandle,
     local_addr: SocketAddr,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: ServerThread,
 }
 
 impl RunningServer {
@@ -249,23 +250,7 @@ impl RunningServer {
     }
 
     /// Stops the server and waits for it to finish.
-    pub fn shutdown(mut self) -> io::Result<()> {
-        self.stop()
-    }
-
-    fn stop(&mut self) -> io::Result<()> {
-        self.handle.shutdown();
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked"))),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.stop();
+    pub fn shutdown(self) -> io::Result<()> {
+        self.thread.shutdown()
     }
 }

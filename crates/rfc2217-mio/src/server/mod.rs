@@ -20,9 +20,10 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 
 use event_loop::{EventLoop, Shared};
+use rfc2217_server::ServerThread;
 
 /// An RFC 2217 access server for any number of devices, on one thread and
 /// one `mio::Poll`.
@@ -125,6 +126,7 @@ impl Server {
     /// Runs the server on a thread of its own.
     pub fn spawn(self) -> io::Result<RunningServer> {
         let handle = self.handle();
+        let stopper = handle.clone();
         let local_addrs = self.local_addrs();
         let thread = thread::Builder::new()
             .name("rfc2217-mio server".to_owned())
@@ -132,7 +134,7 @@ impl Server {
         Ok(RunningServer {
             handle,
             local_addrs,
-            thread: Some(thread),
+            thread: ServerThread::new(thread, move || stopper.shutdown()),
         })
     }
 }
@@ -164,7 +166,7 @@ impl ServerHandle {
 pub struct RunningServer {
     handle: ServerHandle,
     local_addrs: Vec<SocketAddr>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: ServerThread,
 }
 
 impl RunningServer {
@@ -194,23 +196,7 @@ impl RunningServer {
     }
 
     /// Stops the server and waits for it to finish.
-    pub fn shutdown(mut self) -> io::Result<()> {
-        self.stop()
-    }
-
-    fn stop(&mut self) -> io::Result<()> {
-        self.handle.shutdown();
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked"))),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.stop();
+    pub fn shutdown(self) -> io::Result<()> {
+        self.thread.shutdown()
     }
 }

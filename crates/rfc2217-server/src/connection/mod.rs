@@ -285,8 +285,8 @@ impl Connection {
 
     /// Does everything that is due and moves every byte that can move
     /// between the session, the device and [`transmit`](Self::transmit),
-    /// up to [`BUDGET`]; returns what it moved and whether there is more.
-    /// `Err` ends the connection.
+    /// up to a budget (256 KiB); returns what it moved and whether there is
+    /// more. `Err` ends the connection.
     pub fn pump(
         &mut self,
         now: Instant,
