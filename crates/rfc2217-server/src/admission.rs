@@ -49,13 +49,13 @@ pub fn admit(config: &ServerConfig, peer: SocketAddr, served: Option<SocketAddr>
     };
     match config.second_client {
         SecondClient::Refuse => {
-            info!("{peer} refused: {old} has the port");
+            info!("{peer} refused: {old} has the device");
             Admission::Refuse(Refusal::busy())
         }
         SecondClient::KickOld => {
-            info!("{peer} takes the port over from {old}");
+            info!("{peer} takes the device over from {old}");
             Admission::KickOld {
-                reason: format!("{peer} took the port over"),
+                reason: format!("{peer} took the device over"),
             }
         }
     }

@@ -110,7 +110,7 @@ fn run(
             Ok(Pumped::Busy) => continue,
             Ok(Pumped::Idle) => wait(
                 socket.0,
-                device.as_raw_fd(),
+                device_fd(device),
                 connection,
                 connection.poll_timeout(),
             ),
@@ -121,6 +121,18 @@ fn run(
             return stopped().map_or(ending, Ending::new);
         }
     }
+}
+
+/// The device's descriptor, to wait on.
+#[cfg(unix)]
+fn device_fd(device: &dyn Device) -> Option<std::os::fd::RawFd> {
+    device.as_raw_fd()
+}
+
+/// No descriptors to wait on without poll(2).
+#[cfg(not(unix))]
+fn device_fd(_: &dyn Device) -> Option<()> {
+    None
 }
 
 /// The client's socket, non-blocking.

@@ -42,7 +42,39 @@
 
 mod connection;
 mod refusal;
+#[cfg(unix)]
 mod wait;
+
+/// Without poll(2) (std waits on one socket at a time), a connection's
+/// thread looks at its socket and device every few milliseconds, and a
+/// newcomer waits for the old connection's thread to notice its client
+/// left.
+#[cfg(not(unix))]
+mod wait {
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    use rfc2217_server::{Connection, Ending};
+
+    const LOOK_AGAIN: Duration = Duration::from_millis(5);
+
+    pub(crate) fn wait(
+        _: &TcpStream,
+        _: Option<()>,
+        _: &Connection,
+        deadline: Option<Instant>,
+    ) -> Result<(), Ending> {
+        let left = deadline.map_or(LOOK_AGAIN, |at| {
+            at.saturating_duration_since(Instant::now())
+        });
+        std::thread::sleep(left.min(LOOK_AGAIN));
+        Ok(())
+    }
+
+    pub(crate) fn hung_up(_: &TcpStream) -> bool {
+        false
+    }
+}
 
 // What a served device is configured with, named from here too.
 pub use rfc2217_device::{Device, DeviceOpener, DeviceSpec, Loopback, SerialDevice};

@@ -1,5 +1,6 @@
 //! Where a connection's thread sleeps: in poll(2) on the client's socket and
 //! the device's descriptor, until either is ready or the deadline comes.
+//! (Unix only; see `mod.rs` for elsewhere.)
 
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};

@@ -5,8 +5,11 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
 use mio::net::TcpListener;
+#[cfg(unix)]
 use mio::unix::SourceFd;
-use mio::{Interest, Registry, Token};
+#[cfg(unix)]
+use mio::Interest;
+use mio::{Registry, Token};
 use rfc2217_device::Device;
 use rfc2217_server::{DeviceSlot, ServerConfig};
 
@@ -46,7 +49,9 @@ impl Service {
     /// it has a descriptor. A device without one needs no registration: its
     /// data changes only through the connection's own calls (see
     /// [`Device`]).
+    #[cfg_attr(not(unix), allow(unused_variables))]
     pub(crate) fn register_device(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        #[cfg(unix)]
         if let Some(fd) = self.slot.device_mut().and_then(|device| device.as_raw_fd()) {
             let interest = Interest::READABLE | Interest::WRITABLE;
             registry.register(&mut SourceFd(&fd), token, interest)?;
@@ -67,7 +72,9 @@ impl Service {
 }
 
 /// Stops waiting on a closed device's descriptor before it is dropped.
+#[cfg_attr(not(unix), allow(unused_variables))]
 fn deregister(registry: &Registry, closed: Option<Box<dyn Device>>) {
+    #[cfg(unix)]
     if let Some(fd) = closed.as_ref().and_then(|device| device.as_raw_fd()) {
         let _ = registry.deregister(&mut SourceFd(&fd));
     }
