@@ -5,7 +5,7 @@ use std::io;
 
 use serialport::TTYPort;
 
-use crate::{DeviceSpec, SerialDevice};
+use crate::DeviceSpec;
 
 /// A pseudo-terminal pair from [`TTYPort::pair`]: the subsidiary end is the
 /// device a server serves (by its path, so the server can open it again),
@@ -13,9 +13,10 @@ use crate::{DeviceSpec, SerialDevice};
 /// plugged into it.
 ///
 /// A pty has no modem lines and forces 8 data bits without parity; see
-/// [`SerialDevice`]. The pair keeps its own handle on the subsidiary end
-/// open, so the pty survives the server closing and reopening it; dropping
-/// [`far_end`](Self::far_end) makes the device vanish.
+/// [`SerialDevice`](crate::SerialDevice). The pair keeps its own handle on
+/// the subsidiary end open, so the pty survives the server closing and
+/// reopening it; dropping [`far_end`](Self::far_end) makes the device
+/// vanish.
 pub struct PtyPair {
     /// The controlling end: what the server's device sends arrives here,
     /// and what is written here the device receives.
@@ -46,10 +47,5 @@ impl PtyPair {
     /// What a server is given to serve the device (and to reopen it).
     pub fn spec(&self) -> DeviceSpec {
         DeviceSpec::Path(self.path.clone())
-    }
-
-    /// Opens the device end once more, as a server would.
-    pub fn open_device(&self) -> io::Result<SerialDevice> {
-        SerialDevice::open(&self.path)
     }
 }
