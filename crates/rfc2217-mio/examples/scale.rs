@@ -334,15 +334,7 @@ impl Clients {
             let got = match client.stream.read(&mut buffers.wire) {
                 Ok(0) => return Err(io::Error::other(format!("session {n}: the server closed"))),
                 Ok(got) => got,
-                // Not connected yet: an event comes when it is.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
-                    ) =>
-                {
-                    break
-                }
+                Err(e) if not_ready(&e) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
@@ -386,14 +378,7 @@ impl Clients {
         while !client.out.is_empty() {
             match client.stream.write(&client.out) {
                 Ok(written) => drop(client.out.drain(..written)),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
-                    ) =>
-                {
-                    break
-                }
+                Err(e) if not_ready(&e) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -417,4 +402,13 @@ impl Default for Buffers {
             out: vec![0; 2 * CHUNK + TRANSMIT_QUEUE_CAPACITY],
         }
     }
+}
+
+/// A socket that cannot read or write yet: connecting, or nothing to do
+/// now. An event comes when it can.
+fn not_ready(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
+    )
 }
