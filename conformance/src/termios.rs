@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn a_ptys_settings_are_read_including_a_rate_set_with_bother() {
-        let pair = rfc2217_blocking::PtyPair::new().expect("a pty pair");
+        let pair = rfc2217_device::PtyPair::new().expect("a pty pair");
         // The serialport crate sets every rate with BOTHER.
         let _served = serialport::new(pair.path(), 57_600)
             .stop_bits(serialport::StopBits::Two)

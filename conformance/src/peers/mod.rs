@@ -22,7 +22,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rfc2217_blocking::PtyPair;
+use rfc2217_device::PtyPair;
 
 use process::{Process, TempDir};
 use tools::Tools;

@@ -7,7 +7,7 @@ use std::process::{ChildStdin, ExitStatus};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use rfc2217_blocking::PtyPair;
+use rfc2217_device::PtyPair;
 use serialport::TTYPort;
 
 use super::payloads::Payloads;

@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use rfc2217_blocking::PtyPair;
+use rfc2217_device::PtyPair;
 
 use crate::verdict::{Cell, Outcome, Part, LIVE_SCENARIOS};
 use our_servers::{build_cli, Running, Server};

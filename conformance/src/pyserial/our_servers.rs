@@ -11,8 +11,8 @@ use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rfc2217_blocking::{PtyPair, ServerConfig};
-use rfc2217_mio::PortConfig;
+use rfc2217_device::PtyPair;
+use rfc2217_server::ServerConfig;
 
 use super::process_io::{lines_of, read_all, tail, wait_for};
 use crate::paths;
@@ -104,7 +104,7 @@ impl Running {
                     .map(Running::Blocking)
                     .map_err(failed)
             }
-            Server::Mio => rfc2217_mio::Server::bind(ANY_ADDRESS, PortConfig::new(pair.spec()))
+            Server::Mio => rfc2217_mio::Server::bind(ANY_ADDRESS, ServerConfig::new(pair.spec()))
                 .and_then(rfc2217_mio::Server::spawn)
                 .map(Running::Mio)
                 .map_err(failed),

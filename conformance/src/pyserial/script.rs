@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rfc2217_blocking::PtyPair;
+use rfc2217_device::PtyPair;
 
 use super::driver::{Driver, Record};
 use super::payloads::Payloads;

@@ -31,9 +31,7 @@
 //! `Box<dyn serialport::SerialPort>`.
 
 mod client;
-mod device;
 mod server;
 
 pub use client::*;
-pub use device::*;
 pub use server::*;

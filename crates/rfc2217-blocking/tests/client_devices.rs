@@ -4,18 +4,14 @@
 
 mod client_common;
 
-use std::io::{self, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::io::{Read, Write};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use client_common::{loopback_server, payload, url};
-use rfc2217_blocking::{
-    open_port, Device, DeviceReader, Loopback, OpenOptions, PtyPair, Server, ServerConfig,
-};
-use rfc2217_port::Settings;
-use rfc2217_proto::{Command, Purge};
+use rfc2217_blocking::{open_port, OpenOptions, Server, ServerConfig};
+use rfc2217_device::PtyPair;
+use rfc2217_testkit::Stallable;
 use serialport::{DataBits, SerialPort};
 
 /// Reads exactly `len` bytes from `source`, giving up after 30 s.
@@ -104,53 +100,11 @@ fn open_port_gives_the_same_trait_for_a_remote_port() {
     );
 }
 
-/// A loopback that stops taking data while `stalled` is set, as a device
-/// whose output is blocked by flow control.
-struct Stallable {
-    inner: Loopback,
-    stalled: Arc<AtomicBool>,
-}
-
-impl Device for Stallable {
-    fn name(&self) -> String {
-        "stallable loop".into()
-    }
-    fn reader(&self) -> io::Result<Box<dyn DeviceReader>> {
-        self.inner.reader()
-    }
-    fn write(&mut self, data: &[u8], timeout: Duration) -> io::Result<usize> {
-        if self.stalled.load(Ordering::SeqCst) {
-            thread::sleep(timeout);
-            return Ok(0);
-        }
-        self.inner.write(data, timeout)
-    }
-    fn apply(&mut self, request: Command) -> io::Result<Command> {
-        self.inner.apply(request)
-    }
-    fn purge(&mut self, purge: Purge) -> io::Result<()> {
-        self.inner.purge(purge)
-    }
-    fn send_break(&mut self, duration: Duration) -> io::Result<()> {
-        self.inner.send_break(duration)
-    }
-    fn restore(&mut self, defaults: &Settings) -> io::Result<()> {
-        self.inner.restore(defaults)
-    }
-}
-
 #[test]
 fn a_device_that_stops_taking_data_suspends_the_client_and_nothing_is_lost() {
-    let stalled = Arc::new(AtomicBool::new(true));
-    let flag = Arc::clone(&stalled);
-    let opener = move || {
-        let device = Stallable {
-            inner: Loopback::new(),
-            stalled: Arc::clone(&flag),
-        };
-        Ok(Box::new(device) as Box<dyn Device>)
-    };
-    let server = Server::bind("127.0.0.1:0", ServerConfig::new(opener))
+    let device = Stallable::new(64 * 1024);
+    device.stall_writes(true);
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new(device.opener()))
         .and_then(Server::spawn)
         .unwrap();
     let mut port = OpenOptions::new(server.local_addr().to_string())
@@ -172,7 +126,7 @@ fn a_device_that_stops_taking_data_suspends_the_client_and_nothing_is_lost() {
     let error = port.write(b"held").unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
     // The device drains: the server resumes us and everything arrives once.
-    stalled.store(false, Ordering::SeqCst);
+    device.stall_writes(false);
     port.set_write_timeout(Some(Duration::from_secs(10)));
     let data = payload(64 * 1024, 13);
     port.write_all(&data).unwrap();

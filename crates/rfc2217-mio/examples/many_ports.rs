@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use rfc2217_mio::{OpenOptions, PortConfig, PortEvent, RemotePort, Server};
+use rfc2217_mio::{OpenOptions, PortEvent, RemotePort, Server, ServerConfig};
 
 /// How long the example waits for every line to come back.
 const RUN_TIME: Duration = Duration::from_secs(10);
@@ -80,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _server = if urls.is_empty() {
         let mut server = Server::new()?;
         for _ in 0..3 {
-            let addr = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
+            let addr = server.add_device("127.0.0.1:0", ServerConfig::loopback())?;
             urls.push(format!("rfc2217://{addr}"));
         }
         Some(server.spawn()?)

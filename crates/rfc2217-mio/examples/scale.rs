@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
-use rfc2217_mio::{PortConfig, Server};
+use rfc2217_mio::{Server, ServerConfig};
 use rfc2217_proto::{
     self as proto, Client as ClientRole, Config, Session, TRANSMIT_QUEUE_CAPACITY,
 };
@@ -90,11 +90,11 @@ fn raise_fd_limit() -> u64 {
 /// serves until its stdin closes, then prints its counters.
 fn serve(ports: usize, poll_ms: u64) -> Result<(), Box<dyn std::error::Error>> {
     raise_fd_limit();
-    let config = PortConfig::loopback().with_modem_poll_interval(Duration::from_millis(poll_ms));
+    let config = ServerConfig::loopback().with_modem_poll_interval(Duration::from_millis(poll_ms));
     let mut server = Server::new()?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     for _ in 0..ports {
-        writeln!(out, "{}", server.add_port("127.0.0.1:0", config.clone())?)?;
+        writeln!(out, "{}", server.add_device("127.0.0.1:0", config.clone())?)?;
     }
     writeln!(out, "ready")?;
     out.flush()?;
@@ -334,15 +334,7 @@ impl Clients {
             let got = match client.stream.read(&mut buffers.wire) {
                 Ok(0) => return Err(io::Error::other(format!("session {n}: the server closed"))),
                 Ok(got) => got,
-                // Not connected yet: an event comes when it is.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
-                    ) =>
-                {
-                    break
-                }
+                Err(e) if not_ready(&e) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
@@ -386,14 +378,7 @@ impl Clients {
         while !client.out.is_empty() {
             match client.stream.write(&client.out) {
                 Ok(written) => drop(client.out.drain(..written)),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
-                    ) =>
-                {
-                    break
-                }
+                Err(e) if not_ready(&e) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -417,4 +402,13 @@ impl Default for Buffers {
             out: vec![0; 2 * CHUNK + TRANSMIT_QUEUE_CAPACITY],
         }
     }
+}
+
+/// A socket that cannot read or write yet: connecting, or nothing to do
+/// now. An event comes when it can.
+fn not_ready(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
+    )
 }

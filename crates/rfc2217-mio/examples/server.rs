@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 
-use rfc2217_mio::{DeviceSpec, PortConfig, Server};
+use rfc2217_mio::{DeviceSpec, Server, ServerConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             log::warn!("{addr} is reachable from other hosts: RFC 2217 has no authentication");
         }
         let device: DeviceSpec = device.parse()?;
-        server.add_port(addr, PortConfig::new(device))?;
+        server.add_device(addr, ServerConfig::new(device))?;
     }
     server.run()?;
     Ok(())

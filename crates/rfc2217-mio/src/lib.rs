@@ -6,18 +6,18 @@
 //!
 //! # The server
 //!
-//! One thread and one `mio::Poll` for every port (a device on its own
+//! One thread and one `mio::Poll` for every served device (each on its own
 //! listener) and every client, with bounded memory both ways and no CPU
 //! when nothing happens:
 //!
 //! ```
-//! use rfc2217_mio::{PortConfig, SecondClient, Server};
+//! use rfc2217_mio::{SecondClient, Server, ServerConfig};
 //!
 //! let mut server = Server::new()?;
-//! let bench = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
-//! let shared = server.add_port(
+//! let bench = server.add_device("127.0.0.1:0", ServerConfig::loopback())?;
+//! let shared = server.add_device(
 //!     "127.0.0.1:0",
-//!     PortConfig::loopback().with_second_client(SecondClient::KickOld),
+//!     ServerConfig::loopback().with_second_client(SecondClient::KickOld),
 //! )?;
 //! let running = server.spawn()?; // or server.run() on this thread
 //! assert_eq!(running.local_addrs(), [bench, shared]);
@@ -31,16 +31,16 @@
 //! hand each event to its port and tell every port the time; then drain
 //! each port's events, move data, and [`reregister`](RemotePort::reregister)
 //! (after every call on a port, as its interest may have changed). Here a
-//! port on the blocking crate's `loop://` server sets its lines once it is
-//! open and reads back what it wrote:
+//! port on a `loop://` server sets its lines once it is
+//! open and reads back what it wrote (the server is this crate's, on a
+//! thread of its own):
 //!
 //! ```
 //! use std::io::{ErrorKind, Read, Write};
 //! use std::time::Instant;
 //!
 //! use mio::{Events, Poll, Token};
-//! use rfc2217_blocking::{Server, ServerConfig};
-//! use rfc2217_mio::{OpenOptions, PortEvent};
+//! use rfc2217_mio::{OpenOptions, PortEvent, Server, ServerConfig};
 //!
 //! let server = Server::bind("127.0.0.1:0", ServerConfig::loopback())?.spawn()?;
 //!

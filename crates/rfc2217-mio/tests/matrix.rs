@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use client_common::{mio_server, random_bytes, url, Driver, PATIENCE};
 use rfc2217_blocking::{DeviceSpec, ServerConfig};
-use rfc2217_mio::{Error, OpenOptions, PortConfig, PortEvent};
+use rfc2217_mio::{Error, OpenOptions, PortEvent};
 use rfc2217_port::PortState;
 use rfc2217_proto::{Command, Control, DataSize, LineState, ModemState, Parity, Purge, StopSize};
 
@@ -47,7 +47,7 @@ impl ServerKind {
                     .and_then(rfc2217_blocking::Server::spawn)
                     .expect("a blocking server on 127.0.0.1"),
             ),
-            ServerKind::Mio => AnyServer::Mio(mio_server(PortConfig::new(device))),
+            ServerKind::Mio => AnyServer::Mio(mio_server(ServerConfig::new(device))),
         }
     }
 }
@@ -397,7 +397,7 @@ fn break_is_seen_as_a_break_and_purge_and_barrier_work<C: Client>(server: Server
 
 #[cfg(unix)]
 fn the_server_suspends_the_client_while_the_device_takes_nothing<C: Client>(server: ServerKind) {
-    use rfc2217_blocking::PtyPair;
+    use rfc2217_device::PtyPair;
 
     let pty = PtyPair::new().expect("a pty pair");
     let server = server.serve(pty.spec());

@@ -7,16 +7,17 @@
 mod client;
 mod error;
 mod settings;
-mod signature;
 mod state;
 mod url;
 
 pub use client::{ClientOptions, Outcome, DEFAULT_MODEM_MAX_AGE};
 pub use error::Error;
-pub use settings::{
-    data_bits_from, data_bits_request, flow_control_from, flow_control_request, opening_requests,
-    parity_from, parity_request, stop_bits_from, stop_bits_request, Settings, LINE_STATE_MASK,
+// The settings and their conversions are the device crate's; re-exported
+// so a client names them from here.
+pub use rfc2217_device::{
+    data_bits_from, data_bits_request, flow_control_from, flow_control_request, parity_from,
+    parity_request, stop_bits_from, stop_bits_request, Settings,
 };
-pub use signature::ServerSignature;
+pub use settings::{opening_requests, LINE_STATE_MASK};
 pub use state::PortState;
 pub use url::{PortUrl, UrlError};

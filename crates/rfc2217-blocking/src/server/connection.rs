@@ -1,134 +1,149 @@
-//! One client: its two threads, and handing the device back when it leaves.
+//! One client on a thread of its own: the server crate's `Connection`
+//! between a non-blocking socket and the device, the thread asleep in
+//! poll(2) in between.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::Instant;
 
 use log::{info, warn};
-use rfc2217_proto::{Config, Instant, Purge, Session};
+use rfc2217_device::Device;
+use rfc2217_server::{receive_now, send_now, Connection, Ending, Pumped, Scratch, Transport};
 
-use super::inbound::Inbound;
-use super::link::Link;
-use super::outbound::Outbound;
+use super::wait::{hung_up, wait};
 use super::ServerState;
-use crate::device::Device;
+
+/// The signature's default prefix: this server and its version.
+const SIGNATURE_PREFIX: &str = concat!("rfc2217-blocking ", env!("CARGO_PKG_VERSION"));
 
 /// The client being served, as the accept loop sees it.
-pub(crate) struct Connection {
+pub(crate) struct Served {
     pub(crate) peer: SocketAddr,
-    link: Arc<Link>,
-    thread: Option<JoinHandle<()>>,
-    /// Disconnected when the connection's thread has handed the device back.
-    done: Receiver<()>,
+    /// A handle on the socket: polled for the client hanging up, and shut
+    /// down to wake the thread when it must stop.
+    control: TcpStream,
+    /// Why the accept loop ends the connection, once it does.
+    stop: Arc<Mutex<Option<String>>>,
+    thread: JoinHandle<()>,
 }
 
-impl Connection {
-    /// Serves `socket` with `device` on a new thread; when the client
-    /// leaves, the device is restored and put back into `state`.
+impl Served {
+    /// Serves `stream` on a new thread, with the device of `state`'s slot
+    /// (open: the accept loop opened it); when the client leaves, the
+    /// device goes back to the slot.
     pub(crate) fn start(
-        socket: TcpStream,
+        stream: TcpStream,
         peer: SocketAddr,
-        device: Box<dyn Device>,
         state: Arc<ServerState>,
-    ) -> io::Result<Connection> {
-        let name = device.name();
-        let signature = state.config.signature_for(&name);
-        let config = Config::server()
-            .with_signature(&signature)
-            .unwrap_or_else(|_| Config::server());
-        let link = Arc::new(Link::new(
-            Session::new(config, Instant::ZERO),
-            &socket,
-            peer,
-        )?);
-        info!("{peer} connected; serving {name}");
-        let (done_tx, done) = mpsc::channel::<()>();
-        let thread_link = Arc::clone(&link);
+    ) -> io::Result<Served> {
+        let control = stream.try_clone()?;
+        let stop = Arc::new(Mutex::new(None));
+        let asked = Arc::clone(&stop);
         let thread = thread::Builder::new()
             .name(format!("rfc2217 {peer}"))
-            .spawn(move || {
-                let device = serve(&thread_link, device, socket, &state);
-                state.give_back(device);
-                drop(done_tx);
-            })?;
-        Ok(Connection {
+            .spawn(move || serve(stream, peer, &state, &asked))?;
+        Ok(Served {
             peer,
-            link,
-            thread: Some(thread),
-            done,
+            control,
+            stop,
+            thread,
         })
     }
 
-    /// Waits at most `timeout` for the connection to end; true if it did.
-    pub(crate) fn wait(&self, timeout: Duration) -> bool {
-        matches!(
-            self.done.recv_timeout(timeout),
-            Err(RecvTimeoutError::Disconnected) | Ok(())
-        )
+    /// The connection ended, or its client hung up: either way a newcomer
+    /// need not wait for it.
+    pub(crate) fn is_over(&self) -> bool {
+        self.thread.is_finished() || hung_up(&self.control)
     }
 
-    /// Ends the connection for `reason` and waits until the device is back.
-    pub(crate) fn stop(mut self, reason: String) {
-        self.link.close(reason);
-        self.join();
-    }
-
-    /// Waits for the connection's thread (after it ended).
-    pub(crate) fn join(&mut self) {
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                warn!("{}: the connection's thread panicked", self.peer);
-            }
+    /// Ends the connection for `reason` and waits until its device is back
+    /// in the slot.
+    pub(crate) fn stop(self, reason: String) {
+        (self.stop.lock().unwrap_or_else(PoisonError::into_inner)).get_or_insert(reason);
+        // Wakes the thread from poll(2), or fails its next socket call.
+        let _ = self.control.shutdown(Shutdown::Both);
+        if self.thread.join().is_err() {
+            warn!("{}: the connection's thread panicked", self.peer);
         }
     }
 }
 
-/// Runs both threads of a connection to its end, and returns the device if
-/// it is still usable, restored for the next client.
-fn serve(
-    link: &Link,
-    mut device: Box<dyn Device>,
-    socket: TcpStream,
-    state: &ServerState,
-) -> Option<Box<dyn Device>> {
-    let peer = link.peer;
+/// The connection's thread: serves, then gives the device back.
+fn serve(stream: TcpStream, peer: SocketAddr, state: &ServerState, stop: &Mutex<Option<String>>) {
+    let mut slot = state.lock_slot();
+    let Some(device) = slot.device_mut() else {
+        warn!("{peer}: the device is closed");
+        return;
+    };
     let name = device.name();
-    match device.reader() {
-        Ok(reader) => {
-            let interval = state.config.modem_poll_interval;
-            let outbound = Outbound::new(link, reader, name.clone(), interval);
-            // The opening negotiation goes out before anything else.
-            let opened = link.flush(link.lock());
-            thread::scope(|scope| {
-                scope.spawn(|| outbound.run());
-                if opened.is_ok() {
-                    Inbound::new(link, device.as_mut()).run(socket);
-                }
-                // Whatever ended the inbound side ends the outbound side.
-                link.close("the connection ended");
-            });
+    let signature = state.config.signature_for(SIGNATURE_PREFIX, &name);
+    let mut connection = Connection::new(&state.config, &signature, peer, Instant::now());
+    info!("{peer} connected; serving {name}");
+    let ending = run(&mut connection, &stream, device, stop);
+    // The accept loop's handle keeps the socket open: close the connection
+    // itself, so the client sees the end now.
+    let _ = stream.shutdown(Shutdown::Both);
+    info!("{peer} disconnected: {}", ending.reason);
+    drop(slot.give_back(&state.config, ending.device_failed));
+}
+
+/// Drives the connection until it ends, or the accept loop stops it.
+fn run(
+    connection: &mut Connection,
+    stream: &TcpStream,
+    device: &mut dyn Device,
+    stop: &Mutex<Option<String>>,
+) -> Ending {
+    let stopped = || stop.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if let Err(error) = stream.set_nonblocking(true) {
+        return Ending::socket_error("starting", &error);
+    }
+    let mut socket = Socket(stream);
+    let mut scratch = Scratch::default();
+    loop {
+        if let Some(reason) = stopped() {
+            return Ending::new(reason);
         }
-        Err(error) => {
-            link.device_failed(format!("device error while opening a reader: {error}"));
+        let result = match connection.drive(Instant::now(), &mut socket, device, &mut scratch) {
+            Ok(Pumped::Busy) => continue,
+            Ok(Pumped::Idle) => wait(
+                socket.0,
+                device_fd(device),
+                connection,
+                connection.poll_timeout(),
+            ),
+            Err(ending) => Err(ending),
+        };
+        if let Err(ending) = result {
+            // Stopping shuts the socket down: the reason is the stop's.
+            return stopped().map_or(ending, Ending::new);
         }
     }
-    let (reason, device_failed) = link.outcome();
-    info!("{peer} disconnected: {reason}");
-    if device_failed {
-        warn!("{name}: dropped after an error; it is opened again for the next client");
-        return None;
+}
+
+/// The device's descriptor, to wait on.
+#[cfg(unix)]
+fn device_fd(device: &dyn Device) -> Option<std::os::fd::RawFd> {
+    device.as_raw_fd()
+}
+
+/// No descriptors to wait on without poll(2).
+#[cfg(not(unix))]
+fn device_fd(_: &dyn Device) -> Option<()> {
+    None
+}
+
+/// The client's socket, non-blocking.
+struct Socket<'a>(&'a TcpStream);
+
+impl Transport for Socket<'_> {
+    fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Ending> {
+        Ok(receive_now(&mut self.0, buf)?.unwrap_or(0))
     }
-    let restored = device
-        .purge(Purge::Both)
-        .and_then(|()| device.restore(&state.config.defaults));
-    match restored {
-        Ok(()) => Some(device),
-        Err(error) => {
-            warn!("{name}: restoring the defaults failed ({error}); it is opened again for the next client");
-            None
-        }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<usize, Ending> {
+        Ok(send_now(&mut self.0, bytes)?.0)
     }
 }

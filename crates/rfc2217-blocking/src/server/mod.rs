@@ -1,11 +1,13 @@
-//! The server: one serial device shared with TCP clients, one at a time.
+//! The server: one serial device shared with TCP clients, one at a time,
+//! each on a thread of its own.
 //!
 //! The accept loop runs on the caller's thread ([`Server::run`]) or its own
-//! ([`Server::spawn`]). Each client gets two threads around one
-//! `rfc2217_proto::Session`: one reads the socket, writes the data to the
-//! device and carries out the requests; the other reads the device, polls
-//! its modem lines and sends to the client. All protocol logic is the
-//! session's; this module only moves bytes and waits.
+//! ([`Server::spawn`]). Each client's thread drives `rfc2217-server`'s
+//! `Connection` (all the protocol, flow control and device handling is
+//! there, shared with the `mio` server) over a non-blocking socket, and
+//! sleeps in poll(2) on the socket and the device's descriptor until one is
+//! ready or the connection's next deadline. A device without a descriptor
+//! (`loop://`) changes only through the connection's own calls.
 //!
 //! Flow control works both ways. When the client suspends us
 //! (FLOWCONTROL-SUSPEND), device data is held (up to 64 KiB, then the
@@ -15,18 +17,22 @@
 //! later commands wait behind its data, in TCP order, as with other
 //! servers: the server does not read past data the device has not taken.
 //!
-//! When a client leaves (or is closed), the device's buffers are purged,
-//! its defaults restored and DTR and RTS dropped; the device stays open for
-//! the next client. A device that fails is closed with its client and
-//! opened again for the next one; if that fails, clients are told
-//! `device unavailable: ...` and closed, and the server keeps accepting.
+//! Every policy of [`ServerConfig`] applies: a second client is refused or
+//! takes the device over; a client from an address the filter refuses is
+//! closed at once; a silent client is closed after the idle timeout. When
+//! a client leaves (or is closed), the device's buffers are purged, its
+//! defaults restored and DTR and RTS dropped; the device stays open for the
+//! next client. A device that fails is closed with its client and opened
+//! again for the next one; if that fails, clients are told
+//! `device unavailable: ...` and closed, and the server keeps accepting. A
+//! client that hung up makes way for a newcomer at once.
 //!
 //! ```no_run
 //! use std::time::Duration;
 //!
-//! use rfc2217_blocking::{Server, ServerConfig};
+//! use rfc2217_blocking::{DeviceSpec, Server, ServerConfig};
 //!
-//! let device: rfc2217_blocking::DeviceSpec = "loop://".parse()?;
+//! let device: DeviceSpec = "loop://".parse()?;
 //! let config = ServerConfig::new(device).with_modem_poll_interval(Duration::from_millis(20));
 //! let server = Server::bind("127.0.0.1:2217", config)?;
 //! println!("serving loop:// on {}", server.local_addr()?);
@@ -34,36 +40,62 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-mod config;
 mod connection;
-mod inbound;
-mod link;
-mod outbound;
+mod refusal;
+#[cfg(unix)]
+mod wait;
 
-pub use config::{SecondClient, ServerConfig};
+/// Without poll(2) (std waits on one socket at a time), a connection's
+/// thread looks at its socket and device every few milliseconds, and a
+/// newcomer waits for the old connection's thread to notice its client
+/// left.
+#[cfg(not(unix))]
+mod wait {
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+    use rfc2217_server::{Connection, Ending};
+
+    const LOOK_AGAIN: Duration = Duration::from_millis(5);
+
+    pub(crate) fn wait(
+        _: &TcpStream,
+        _: Option<()>,
+        _: &Connection,
+        deadline: Option<Instant>,
+    ) -> Result<(), Ending> {
+        let left = deadline.map_or(LOOK_AGAIN, |at| {
+            at.saturating_duration_since(Instant::now())
+        });
+        std::thread::sleep(left.min(LOOK_AGAIN));
+        Ok(())
+    }
+
+    pub(crate) fn hung_up(_: &TcpStream) -> bool {
+        false
+    }
+}
+
+// What a served device is configured with, named from here too.
+pub use rfc2217_device::{Device, DeviceOpener, DeviceSpec, Loopback, SerialDevice};
+pub use rfc2217_server::{ClientFilter, SecondClient, ServerConfig, BUSY_MESSAGE};
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread;
 use std::time::Duration;
 
 use log::{info, warn};
+use rfc2217_server::{admit, Admission, DeviceSlot, Refusal, ServerThread};
 
-use crate::device::Device;
-use connection::Connection;
+use connection::Served;
+use refusal::refuse;
 
-/// The line a second client gets under [`SecondClient::Refuse`].
-pub const BUSY_MESSAGE: &str = "port busy: another client is connected\r\n";
-
-/// How long a newcomer waits for a client that is just leaving before it is
-/// refused: the old connection may have ended a moment ago without the
-/// server having noticed yet (its threads notice within one poll interval).
-const BUSY_GRACE: Duration = Duration::from_millis(500);
-
-/// How long a refused client is given to read the message and close.
-const REFUSAL_LINGER: Duration = Duration::from_secs(2);
+/// How long to wait before accepting again after `accept` failed (e.g. out
+/// of file descriptors): the error would come back at once.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// An RFC 2217 access server for one device. See the module docs.
 pub struct Server {
@@ -71,61 +103,40 @@ pub struct Server {
     state: Arc<ServerState>,
 }
 
-/// What the accept loop and the connections share.
+/// What the accept loop and the connection's thread share.
 pub(crate) struct ServerState {
     pub(crate) config: ServerConfig,
-    /// The open device while no client has it; `None` if it must be
-    /// (re)opened.
-    device: Mutex<Option<Box<dyn Device>>>,
+    /// The device; the connection's thread holds the lock while it serves,
+    /// the accept loop takes it only when no connection runs.
+    slot: Mutex<DeviceSlot>,
     shutdown: AtomicBool,
     local_addr: SocketAddr,
 }
 
 impl ServerState {
-    /// The device for a new client: the one kept from the last client, or
-    /// a freshly opened one with the defaults applied.
-    fn take_device(&self) -> io::Result<Box<dyn Device>> {
-        if let Some(device) = self.lock_device().take() {
-            return Ok(device);
-        }
-        let mut device = self.config.device.open()?;
-        device.restore(&self.config.defaults)?;
-        info!("opened {}", device.name());
-        Ok(device)
-    }
-
-    /// Keeps a device (restored after its client) for the next client.
-    pub(crate) fn give_back(&self, device: Option<Box<dyn Device>>) {
-        *self.lock_device() = device;
-    }
-
-    fn lock_device(&self) -> std::sync::MutexGuard<'_, Option<Box<dyn Device>>> {
-        self.device.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn lock_slot(&self) -> MutexGuard<'_, DeviceSlot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl Server {
-    /// Listens on `addr` (port 0 picks a free port) for clients of the
+    /// Listens on `addr` (TCP port 0 picks a free one) for clients of the
     /// device `config` names. The device is opened now if it can be, to
     /// report a bad device early; if it cannot, a warning is logged and it
     /// is opened again when a client connects.
     pub fn bind(addr: impl ToSocketAddrs, config: ServerConfig) -> io::Result<Server> {
         let listener = TcpListener::bind(addr)?;
         let local_addr = listener.local_addr()?;
+        let mut slot = DeviceSlot::default();
+        // A failure is logged, and retried for the first client.
+        let _ = slot.open_early(&config);
+        info!("serving {} on {local_addr}", config.describe_device());
         let state = Arc::new(ServerState {
             config,
-            device: Mutex::new(None),
+            slot: Mutex::new(slot),
             shutdown: AtomicBool::new(false),
             local_addr,
         });
-        match state.take_device() {
-            Ok(device) => state.give_back(Some(device)),
-            Err(error) => warn!(
-                "cannot open {} yet ({error}); trying again when a client connects",
-                state.config.device.describe()
-            ),
-        }
-        info!("serving {} on {local_addr}", state.config.device.describe());
         Ok(Server { listener, state })
     }
 
@@ -145,7 +156,7 @@ impl Server {
     /// closes the connected client, if any, and returns. Take a
     /// [`handle`](Self::handle) first to be able to stop it.
     pub fn run(self) -> io::Result<()> {
-        let mut active: Option<Connection> = None;
+        let mut active: Option<Served> = None;
         for stream in self.listener.incoming() {
             if self.state.shutdown.load(Ordering::Acquire) {
                 break;
@@ -153,16 +164,15 @@ impl Server {
             match stream {
                 Ok(stream) => self.accept(stream, &mut active),
                 Err(error) => {
-                    // E.g. out of file descriptors: wait a little rather
-                    // than spin on an error that will come back at once.
                     warn!("accepting a connection failed: {error}");
-                    thread::sleep(Duration::from_millis(100));
+                    thread::sleep(ACCEPT_RETRY);
                 }
             }
         }
-        if let Some(connection) = active.take() {
-            connection.stop("the server is shutting down".to_owned());
+        if let Some(served) = active.take() {
+            served.stop("the server is shutting down".to_owned());
         }
+        drop(self.state.lock_slot().close());
         info!("stopped serving on {}", self.state.local_addr);
         Ok(())
     }
@@ -170,6 +180,7 @@ impl Server {
     /// Runs the server on a thread of its own.
     pub fn spawn(self) -> io::Result<RunningServer> {
         let handle = self.handle();
+        let stopper = handle.clone();
         let local_addr = self.state.local_addr;
         let thread = thread::Builder::new()
             .name(format!("rfc2217 server {local_addr}"))
@@ -177,69 +188,45 @@ impl Server {
         Ok(RunningServer {
             handle,
             local_addr,
-            thread: Some(thread),
+            thread: ServerThread::new(thread, move || stopper.shutdown()),
         })
     }
 
-    fn accept(&self, stream: TcpStream, active: &mut Option<Connection>) {
+    /// Serves a newcomer, or refuses it, as the config says.
+    fn accept(&self, stream: TcpStream, active: &mut Option<Served>) {
         let Ok(peer) = stream.peer_addr() else {
             return; // gone already
         };
+        if active.as_ref().is_some_and(Served::is_over) {
+            if let Some(old) = active.take() {
+                old.stop("the client closed the connection".to_owned());
+            }
+        }
+        let config = &self.state.config;
+        match admit(config, peer, active.as_ref().map(|served| served.peer)) {
+            Admission::Serve => {}
+            Admission::Drop => return,
+            Admission::Refuse(refusal) => return refuse(stream, peer, refusal),
+            Admission::KickOld { reason } => {
+                if let Some(old) = active.take() {
+                    old.stop(reason);
+                }
+            }
+        }
         if let Err(error) = stream.set_nodelay(true) {
             warn!("{peer}: cannot set TCP_NODELAY: {error}");
         }
-        if let Some(mut old) = active.take() {
-            match self.state.config.second_client {
-                _ if old.wait(Duration::ZERO) => old.join(),
-                SecondClient::Refuse if !old.wait(BUSY_GRACE) => {
-                    info!("{peer} refused: {} has the port", old.peer);
-                    *active = Some(old);
-                    refuse(stream, peer, BUSY_MESSAGE.to_owned());
-                    return;
-                }
-                SecondClient::Refuse => old.join(),
-                SecondClient::KickOld => {
-                    info!("{peer} takes the port over from {}", old.peer);
-                    old.stop(format!("{peer} took the port over"));
-                }
-            }
+        if let Err(error) = self.state.lock_slot().open(config) {
+            return refuse(
+                stream,
+                peer,
+                Refusal::device_unavailable(config, peer, &error),
+            );
         }
-        let device = match self.state.take_device() {
-            Ok(device) => device,
-            Err(error) => {
-                warn!(
-                    "{peer} refused: cannot open {}: {error}",
-                    self.state.config.device.describe()
-                );
-                refuse(stream, peer, format!("device unavailable: {error}\r\n"));
-                return;
-            }
-        };
-        match Connection::start(stream, peer, device, Arc::clone(&self.state)) {
-            Ok(connection) => *active = Some(connection),
+        match Served::start(stream, peer, Arc::clone(&self.state)) {
+            Ok(served) => *active = Some(served),
             Err(error) => warn!("{peer}: cannot start serving: {error}"),
         }
-    }
-}
-
-/// Tells a client why it is not served, then closes its connection. On a
-/// thread of its own: the client is given time to read the line, and the
-/// input it sent meanwhile is read and dropped, so closing does not reset
-/// the connection and lose the line.
-fn refuse(mut stream: TcpStream, peer: SocketAddr, message: String) {
-    let linger = move || {
-        let _ = stream.set_write_timeout(Some(REFUSAL_LINGER));
-        let _ = stream.write_all(message.as_bytes());
-        let _ = stream.shutdown(Shutdown::Write);
-        let _ = stream.set_read_timeout(Some(REFUSAL_LINGER));
-        let mut sink = [0u8; 1024];
-        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-    };
-    if let Err(error) = thread::Builder::new()
-        .name(format!("rfc2217 refuse {peer}"))
-        .spawn(linger)
-    {
-        warn!("{peer}: cannot start the refusal: {error}");
     }
 }
 
@@ -280,7 +267,7 @@ impl ServerHandle {
 pub struct RunningServer {
     handle: ServerHandle,
     local_addr: SocketAddr,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: ServerThread,
 }
 
 impl RunningServer {
@@ -295,23 +282,7 @@ impl RunningServer {
     }
 
     /// Stops the server and waits for it to finish.
-    pub fn shutdown(mut self) -> io::Result<()> {
-        self.stop()
-    }
-
-    fn stop(&mut self) -> io::Result<()> {
-        self.handle.shutdown();
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked"))),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.stop();
+    pub fn shutdown(self) -> io::Result<()> {
+        self.thread.shutdown()
     }
 }

@@ -12,8 +12,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
-use rfc2217_mio::{DeviceSpec, PortConfig, SecondClient};
+use rfc2217_device::DeviceSpec;
 use rfc2217_port::Settings;
+use rfc2217_server::{SecondClient, ServerConfig};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serialport::{DataBits, FlowControl, Parity, StopBits};
@@ -126,7 +127,7 @@ impl Port {
     fn listener(self, place: &Place, index: usize) -> Result<Listener> {
         let field = |name: &str| format!("port[{index}].{name}");
         let defaults = Settings::default();
-        let mut config = PortConfig::new(self.device.clone())
+        let mut config = ServerConfig::new(self.device.clone())
             .with_defaults(Settings {
                 baud_rate: self.baud.unwrap_or(defaults.baud_rate),
                 data_bits: self.data_bits.unwrap_or(defaults.data_bits),

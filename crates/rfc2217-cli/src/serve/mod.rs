@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::thread;
 
 use log::{info, warn};
-use rfc2217_mio::{DeviceSpec, PortConfig, Server, ServerHandle};
+use rfc2217_device::DeviceSpec;
+use rfc2217_mio::{Server, ServerHandle};
+use rfc2217_server::ServerConfig;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -44,7 +46,7 @@ pub(crate) struct Args {
 struct Listener {
     addr: SocketAddr,
     device: DeviceSpec,
-    config: PortConfig,
+    config: ServerConfig,
     /// Where the address was given, for errors: `--listen` or the file,
     /// line and field.
     origin: String,
@@ -69,7 +71,7 @@ pub(crate) fn run(args: Args) -> Result {
             );
         }
         let bound = server
-            .add_port(listener.addr, listener.config)
+            .add_device(listener.addr, listener.config)
             .map_err(|error| {
                 Failure::new(format!(
                     "{}: cannot listen on {}: {error}",
@@ -105,7 +107,7 @@ fn command_line(args: &Args) -> Result<Vec<Listener>> {
             })?;
             Ok(Listener {
                 addr: SocketAddr::new(first.ip(), port),
-                config: PortConfig::new(device.clone()),
+                config: ServerConfig::new(device.clone()),
                 device,
                 origin: "--listen".to_owned(),
             })

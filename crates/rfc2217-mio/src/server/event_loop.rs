@@ -1,5 +1,5 @@
-//! The server's one thread: one `mio::Poll` for every port's listener and
-//! device, every connection and every refused client, and one heap of
+//! The server's one thread: one `mio::Poll` for every service's listener
+//! and device, every connection and every refused client, and one heap of
 //! deadlines. It sleeps in `Poll::poll` until an event or the earliest
 //! deadline; nothing is polled in a loop.
 
@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
-use rfc2217_blocking::{SecondClient, BUSY_MESSAGE};
+use rfc2217_server::{
+    admit, Admission, Connection, Ending, Pumped, Refusal, Scratch, ServerConfig,
+};
 
-use super::config::PortConfig;
-use super::connection::{Connection, Ending, Pumped, Scratch};
-use super::port::Port;
-use super::refusal::Refusal;
+use super::connection::Client;
+use super::refusal::Lingering;
+use super::service::Service;
 use super::slab::Slab;
 use super::stats::Counters;
 use super::timers::Timers;
@@ -34,10 +35,13 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// line if the socket takes it at once, and is closed.
 const MAX_REFUSALS: usize = 256;
 
+/// The signature's default prefix: this server and its version.
+const SIGNATURE_PREFIX: &str = concat!("rfc2217-mio ", env!("CARGO_PKG_VERSION"));
+
 /// Events taken from the poll at once.
 const EVENT_CAPACITY: usize = 1024;
 
-/// What a token stands for: the index of a port, connection or refusal
+/// What a token stands for: the index of a service, connection or refusal
 /// and its kind, packed into one number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Source {
@@ -80,9 +84,9 @@ pub(crate) struct Shared {
 
 pub(crate) struct EventLoop {
     poll: Poll,
-    ports: Vec<Port>,
-    connections: Slab<Connection>,
-    refusals: Slab<Refusal>,
+    services: Vec<Service>,
+    connections: Slab<Client>,
+    refusals: Slab<Lingering>,
     timers: Timers,
     /// Connections whose pump ran out of budget, to pump again.
     busy: VecDeque<usize>,
@@ -98,7 +102,7 @@ impl EventLoop {
         let waker = Waker::new(poll.registry(), WAKER)?;
         Ok(EventLoop {
             poll,
-            ports: Vec::new(),
+            services: Vec::new(),
             connections: Slab::default(),
             refusals: Slab::default(),
             timers: Timers::default(),
@@ -118,36 +122,35 @@ impl EventLoop {
     }
 
     pub(crate) fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.ports.iter().map(|port| port.local_addr).collect()
+        self.services
+            .iter()
+            .map(|service| service.local_addr)
+            .collect()
     }
 
     /// Listens on `addr` for clients of the device `config` names. The
-    /// device is opened now if it can be, to report a bad device early;
-    /// if it cannot, a warning is logged and it is opened again when a
-    /// client connects.
-    pub(crate) fn add_port(
+    /// device is opened now if it can be, to report a bad device early; if
+    /// it cannot, it is opened again when a client connects.
+    pub(crate) fn add_device(
         &mut self,
         addr: impl ToSocketAddrs,
-        config: PortConfig,
+        config: ServerConfig,
     ) -> io::Result<SocketAddr> {
-        let index = self.ports.len();
-        let mut port = Port::bind(addr, config)?;
+        let index = self.services.len();
+        let mut service = Service::bind(addr, config)?;
         let registry = self.poll.registry();
         let token = Source::Listener(index).token();
-        registry.register(&mut port.listener, token, Interest::READABLE)?;
-        if let Err(error) = port.open_device(registry, Source::Device(index).token()) {
-            warn!(
-                "cannot open {} yet ({error}); trying again when a client connects",
-                port.config.device.describe()
-            );
+        registry.register(&mut service.listener, token, Interest::READABLE)?;
+        if let Ok(true) = service.slot.open_early(&service.config) {
+            service.register_device(registry, Source::Device(index).token())?;
         }
         info!(
             "serving {} on {}",
-            port.config.device.describe(),
-            port.local_addr
+            service.config.describe_device(),
+            service.local_addr
         );
-        let addr = port.local_addr;
-        self.ports.push(port);
+        let addr = service.local_addr;
+        self.services.push(service);
         Ok(addr)
     }
 
@@ -180,9 +183,9 @@ impl EventLoop {
             self.close(key, Ending::new("the server is shutting down"));
         }
         let registry = self.poll.registry();
-        for port in &mut self.ports {
-            port.close_device(registry);
-            info!("stopped serving on {}", port.local_addr);
+        for service in &mut self.services {
+            service.close_device(registry);
+            info!("stopped serving on {}", service.local_addr);
         }
         Ok(())
     }
@@ -194,13 +197,7 @@ impl EventLoop {
         match Source::of(event.token()) {
             Source::Listener(index) => self.accept(index),
             Source::Device(index) => {
-                let Some(port) = self.ports.get_mut(index) else {
-                    return;
-                };
-                if let Some(device) = &mut port.device {
-                    device.on_ready(event);
-                }
-                if let Some(key) = port.active {
+                if let Some(key) = self.services.get(index).and_then(|s| s.active) {
                     self.pump(key);
                 }
             }
@@ -252,29 +249,29 @@ impl EventLoop {
     /// its memory; closes it if it ended.
     fn pump(&mut self, key: usize) {
         let now = Instant::now();
-        let Some(connection) = self.connections.get_mut(key) else {
+        let Some(client) = self.connections.get_mut(key) else {
             return;
         };
-        let port = &mut self.ports[connection.port];
-        let result = match &mut port.device {
-            Some(device) => connection.pump(now, device, &mut self.scratch),
+        let service = &mut self.services[client.service];
+        let result = match service.slot.device_mut() {
+            Some(device) => client.drive(now, device, &mut self.scratch),
             None => Err(Ending::new("the device is closed")),
         };
         match result {
             Ok(pumped) => {
-                if pumped == Pumped::Busy && !connection.busy {
-                    connection.busy = true;
+                if pumped == Pumped::Busy && !client.busy {
+                    client.busy = true;
                     self.busy.push_back(key);
                 }
-                if let Some(at) = connection.deadline() {
-                    if connection.timer.is_none_or(|scheduled| at < scheduled) {
-                        connection.timer = Some(at);
+                if let Some(at) = client.deadline() {
+                    if client.timer.is_none_or(|scheduled| at < scheduled) {
+                        client.timer = Some(at);
                         self.timers.schedule(at, Source::Connection(key).token());
                     }
                 }
-                let held = connection.buffered();
-                self.buffered = self.buffered - connection.accounted + held;
-                connection.accounted = held;
+                let held = client.buffered();
+                self.buffered = self.buffered - client.accounted + held;
+                client.accounted = held;
                 self.shared.counters.set_buffered(self.buffered);
             }
             Err(ending) => self.close(key, ending),
@@ -283,10 +280,10 @@ impl EventLoop {
 
     fn accept(&mut self, index: usize) {
         loop {
-            let Some(port) = self.ports.get(index) else {
+            let Some(service) = self.services.get(index) else {
                 return;
             };
-            match port.listener.accept() {
+            match service.listener.accept() {
                 Ok((stream, peer)) => self.admit(index, stream, peer),
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -300,92 +297,87 @@ impl EventLoop {
         }
     }
 
-    /// Serves a newcomer on port `index`, or refuses it, as the port's
-    /// policy says.
+    /// Serves a newcomer of service `index`, or refuses it, as its policy
+    /// says.
     fn admit(&mut self, index: usize, stream: TcpStream, peer: SocketAddr) {
         self.shared.counters.accepted();
-        if !self.ports[index].config.allows(peer.ip()) {
-            info!("{peer} refused: address not allowed");
-            self.shared.counters.refused();
-            drop(stream);
-            return;
+        if let Some(old) = self.services[index].active {
+            // A client that hung up is gone, even if the rest of its input
+            // waits behind a break or a full device: it cannot ask for
+            // anything more.
+            if self.connections.get(old).is_some_and(Client::hung_up) {
+                self.close(old, Ending::new("the client closed the connection"));
+            }
+        }
+        let service = &self.services[index];
+        let served = service.active.and_then(|old| self.connections.get(old));
+        match admit(&service.config, peer, served.map(Client::peer)) {
+            Admission::Serve => {}
+            Admission::Drop => {
+                self.shared.counters.refused();
+                return;
+            }
+            Admission::Refuse(refusal) => return self.refuse(stream, refusal),
+            Admission::KickOld { reason } => {
+                if let Some(old) = service.active {
+                    self.close(old, Ending::new(reason));
+                }
+            }
         }
         if let Err(error) = stream.set_nodelay(true) {
             warn!("{peer}: cannot set TCP_NODELAY: {error}");
         }
-        if let Some(old) = self.ports[index].active {
-            // A client that hung up is gone, even if the rest of its input
-            // waits behind a break or a full device: it cannot ask for
-            // anything more.
-            if self.connections.get(old).is_some_and(Connection::hung_up) {
-                self.close(old, Ending::new("the client closed the connection"));
-            }
-        }
-        if let Some(old) = self.ports[index].active {
-            let old_peer = self.connections.get(old).map(|c| c.peer);
-            let old_peer = old_peer.map_or_else(String::new, |p| p.to_string());
-            match self.ports[index].config.second_client {
-                SecondClient::Refuse => {
-                    info!("{peer} refused: {old_peer} has the port");
-                    self.refuse(stream, BUSY_MESSAGE.to_owned());
-                    return;
-                }
-                SecondClient::KickOld => {
-                    info!("{peer} takes the port over from {old_peer}");
-                    self.close(old, Ending::new(format!("{peer} took the port over")));
-                }
-            }
-        }
-        let port = &mut self.ports[index];
+        let service = &mut self.services[index];
         let registry = self.poll.registry();
-        if let Err(error) = port.open_device(registry, Source::Device(index).token()) {
-            warn!(
-                "{peer} refused: cannot open {}: {error}",
-                port.config.device.describe()
-            );
-            self.refuse(stream, format!("device unavailable: {error}\r\n"));
-            return;
+        if let Err(error) = service.open_device(registry, Source::Device(index).token()) {
+            let refusal = Refusal::device_unavailable(&service.config, peer, &error);
+            return self.refuse(stream, refusal);
         }
-        let name = port.device.as_ref().map_or("", |device| device.name());
-        let mut connection =
-            Connection::new(stream, peer, index, &port.config, name, Instant::now());
+        let name = service
+            .slot
+            .device_mut()
+            .map_or_else(String::new, |d| d.name());
+        let signature = service.config.signature_for(SIGNATURE_PREFIX, &name);
+        let now = Instant::now();
+        let connection = Connection::new(&service.config, &signature, peer, now);
+        let mut client = Client::new(stream, index, connection);
         info!("{peer} connected; serving {name}");
         let key = self.connections.next_key();
         let token = Source::Connection(key).token();
         let interest = Interest::READABLE | Interest::WRITABLE;
-        let stream = connection.socket_mut().stream_mut();
+        let stream = client.socket_mut().stream_mut();
         if let Err(error) = registry.register(stream, token, interest) {
             warn!("{peer}: cannot start serving: {error}");
             return;
         }
-        self.connections.insert(connection);
-        self.ports[index].active = Some(key);
+        self.connections.insert(client);
+        self.services[index].active = Some(key);
         self.shared.counters.set_connections(self.connections.len());
         self.pump(key);
     }
 
-    /// Ends a connection and gives its device back to its port.
+    /// Ends a connection and gives its device back to its service.
     fn close(&mut self, key: usize, ending: Ending) {
-        let Some(mut connection) = self.connections.remove(key) else {
+        let Some(mut client) = self.connections.remove(key) else {
             return;
         };
         let registry = self.poll.registry();
-        let _ = registry.deregister(connection.socket_mut().stream_mut());
-        info!("{} disconnected: {}", connection.peer, ending.reason);
-        self.buffered -= connection.accounted;
+        let _ = registry.deregister(client.socket_mut().stream_mut());
+        info!("{} disconnected: {}", client.peer(), ending.reason);
+        self.buffered -= client.accounted;
         self.shared.counters.set_buffered(self.buffered);
         self.shared.counters.set_connections(self.connections.len());
-        let port = &mut self.ports[connection.port];
-        if port.active == Some(key) {
-            port.active = None;
-            port.give_back(registry, ending.device_failed);
+        let service = &mut self.services[client.service];
+        if service.active == Some(key) {
+            service.active = None;
+            service.give_back(registry, ending.device_failed);
         }
     }
 
-    fn refuse(&mut self, stream: TcpStream, message: String) {
+    fn refuse(&mut self, stream: TcpStream, refusal: Refusal) {
         self.shared.counters.refused();
         let now = Instant::now();
-        let mut refusal = Refusal::new(stream, message, now);
+        let mut refusal = Lingering::new(stream, refusal, now);
         if self.refusals.len() >= MAX_REFUSALS {
             refusal.advance(now);
             return;

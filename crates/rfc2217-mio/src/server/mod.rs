@@ -1,57 +1,54 @@
 //! The server: many devices, each on its own listener, and many clients,
-//! all on one thread and one `mio::Poll`. [`Server`] says how it behaves.
+//! all on one thread and one `mio::Poll`. [`Server`] says how it behaves;
+//! what it does for each client is `rfc2217-server`'s.
 
-mod buffer;
-mod config;
 mod connection;
-mod device;
 mod event_loop;
-mod port;
 mod refusal;
+mod service;
 mod slab;
 mod socket;
 mod stats;
 mod timers;
 
-pub use config::{ClientFilter, PortConfig};
 pub use stats::ServerStats;
-// The policies and devices a port is configured with are the blocking
-// server's.
-pub use rfc2217_blocking::{DeviceSpec, SecondClient, BUSY_MESSAGE};
+// What a served device is configured with, named from here too.
+pub use rfc2217_device::{Device, DeviceOpener, DeviceSpec, Loopback, SerialDevice};
+pub use rfc2217_server::{ClientFilter, SecondClient, ServerConfig, BUSY_MESSAGE};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+use std::thread;
 
 use event_loop::{EventLoop, Shared};
+use rfc2217_server::ServerThread;
 
-/// An RFC 2217 access server for any number of ports, on one thread and
+/// An RFC 2217 access server for any number of devices, on one thread and
 /// one `mio::Poll`.
 ///
-/// Add ports with [`add_port`](Self::add_port), then [`run`](Self::run)
-/// it on the current thread or [`spawn`](Self::spawn) it on its own.
+/// Add devices with [`add_device`](Self::add_device), each on its own
+/// listener, then [`run`](Self::run) it on the current thread or
+/// [`spawn`](Self::spawn) it on its own.
 ///
-/// Each port ([`PortConfig`]) serves one device to one client at a time,
-/// with the blocking server's policies: a second client is refused with
-/// [`BUSY_MESSAGE`](rfc2217_blocking::BUSY_MESSAGE) or takes the port over
-/// ([`SecondClient`](rfc2217_blocking::SecondClient)); when a client
-/// leaves, the device's buffers are purged, its defaults restored and DTR
-/// and RTS dropped; a device that fails is closed with its client and
-/// opened again for the next one, and while it cannot be opened clients
-/// are told `device unavailable: ...` and closed. A port may also close a
-/// client that sent nothing for an idle timeout. A client that closed or
-/// reset its connection makes way for a newcomer at once (the event says
-/// so), even if its last input still waits for the device.
+/// Each device is served to one client at a time with the policies of its
+/// [`ServerConfig`]: a second client is refused with [`BUSY_MESSAGE`] or
+/// takes the device over ([`SecondClient`]); when a client leaves, the
+/// device's buffers are purged, its defaults restored and DTR and RTS
+/// dropped; a device that fails is closed with its client and opened again
+/// for the next one, and while it cannot be opened clients are told
+/// `device unavailable: ...` and closed; a client that sent nothing for the
+/// idle timeout is closed; clients from addresses the filter refuses are
+/// closed at once. A client that closed or reset its connection makes way
+/// for a newcomer at once (the event says so), even if its last input still
+/// waits for the device.
 ///
-/// All protocol logic is the core's `Session`; each connection runs the
-/// loop of the core's crate docs whenever its socket or device is ready.
-/// `loop://` and other in-process devices are driven through the blocking
-/// crate's [`Device`](rfc2217_blocking::Device) traits with zero timeouts;
-/// a serial port's file descriptor is registered with the poll. Modem
-/// lines are read on a timer while a client is connected; with nothing to
-/// do the thread sleeps.
+/// What each client gets is `rfc2217-server`'s `Connection`, pumped
+/// whenever its socket or device is ready or its deadline comes. A device
+/// with a file descriptor (a serial port) is registered with the poll; one
+/// without (`loop://`) changes only through the connection's own calls. With
+/// nothing to do the thread sleeps.
 ///
 /// Memory is bounded both ways. A device that stops taking data stops the
 /// client's socket from being read (TCP holds the client back) and after
@@ -61,11 +58,11 @@ use event_loop::{EventLoop, Shared};
 /// [`ServerStats::buffered_bytes`] counts what the connections hold.
 ///
 /// ```
-/// use rfc2217_mio::{PortConfig, Server};
+/// use rfc2217_mio::{Server, ServerConfig};
 ///
 /// let mut server = Server::new()?;
-/// let first = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
-/// let second = server.add_port("127.0.0.1:0", PortConfig::loopback())?;
+/// let first = server.add_device("127.0.0.1:0", ServerConfig::loopback())?;
+/// let second = server.add_device("127.0.0.1:0", ServerConfig::loopback())?;
 /// let running = server.spawn()?;
 /// assert_eq!(running.local_addrs(), [first, second]);
 /// // ... clients connect to `first` and `second` ...
@@ -77,35 +74,36 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with no ports yet.
+    /// A server with no devices yet.
     pub fn new() -> io::Result<Server> {
         Ok(Server {
             event_loop: EventLoop::new()?,
         })
     }
 
-    /// A server with one port: listens on `addr` for clients of the device
-    /// `config` names.
-    pub fn bind(addr: impl ToSocketAddrs, config: PortConfig) -> io::Result<Server> {
+    /// A server with one device: listens on `addr` for clients of the
+    /// device `config` names.
+    pub fn bind(addr: impl ToSocketAddrs, config: ServerConfig) -> io::Result<Server> {
         let mut server = Server::new()?;
-        server.add_port(addr, config)?;
+        server.add_device(addr, config)?;
         Ok(server)
     }
 
-    /// Listens on `addr` (port 0 picks a free port) for clients of the
+    /// Listens on `addr` (TCP port 0 picks a free one) for clients of the
     /// device `config` names; returns the address bound. The device is
     /// opened now if it can be, to report a bad device early; if it
     /// cannot, a warning is logged and it is opened again when a client
     /// connects.
-    pub fn add_port(
+    pub fn add_device(
         &mut self,
         addr: impl ToSocketAddrs,
-        config: PortConfig,
+        config: ServerConfig,
     ) -> io::Result<SocketAddr> {
-        self.event_loop.add_port(addr, config)
+        self.event_loop.add_device(addr, config)
     }
 
-    /// The addresses the ports listen on, in the order they were added.
+    /// The addresses the devices are served on, in the order they were
+    /// added.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.event_loop.local_addrs()
     }
@@ -128,6 +126,7 @@ impl Server {
     /// Runs the server on a thread of its own.
     pub fn spawn(self) -> io::Result<RunningServer> {
         let handle = self.handle();
+        let stopper = handle.clone();
         let local_addrs = self.local_addrs();
         let thread = thread::Builder::new()
             .name("rfc2217-mio server".to_owned())
@@ -135,7 +134,7 @@ impl Server {
         Ok(RunningServer {
             handle,
             local_addrs,
-            thread: Some(thread),
+            thread: ServerThread::new(thread, move || stopper.shutdown()),
         })
     }
 }
@@ -167,20 +166,21 @@ impl ServerHandle {
 pub struct RunningServer {
     handle: ServerHandle,
     local_addrs: Vec<SocketAddr>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    thread: ServerThread,
 }
 
 impl RunningServer {
-    /// The addresses the ports listen on, in the order they were added.
+    /// The addresses the devices are served on, in the order they were
+    /// added.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.local_addrs
     }
 
-    /// The address of the first port.
+    /// The address of the first device.
     ///
     /// # Panics
     ///
-    /// If the server has no port.
+    /// If the server serves no device.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addrs[0]
     }
@@ -196,23 +196,7 @@ impl RunningServer {
     }
 
     /// Stops the server and waits for it to finish.
-    pub fn shutdown(mut self) -> io::Result<()> {
-        self.stop()
-    }
-
-    fn stop(&mut self) -> io::Result<()> {
-        self.handle.shutdown();
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the server thread panicked"))),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for RunningServer {
-    fn drop(&mut self) {
-        let _ = self.stop();
+    pub fn shutdown(self) -> io::Result<()> {
+        self.thread.shutdown()
     }
 }

@@ -3,12 +3,10 @@
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::net::TcpStream;
-
-/// How long a refused client is given to read the line and close.
-pub(crate) const REFUSAL_LINGER: Duration = Duration::from_secs(2);
+use rfc2217_server::{Refusal, REFUSAL_LINGER};
 
 /// Bytes of a refused client's input read and dropped per event: a client
 /// that keeps sending is then left to the deadline.
@@ -17,18 +15,18 @@ const DRAIN_BUDGET: usize = 64 * 1024;
 /// A refused connection, lingering. The line is written and the sending
 /// side shut down; then the client's input is read and dropped until it
 /// closes, so that closing does not reset the connection and lose the line.
-pub(crate) struct Refusal {
+pub(crate) struct Lingering {
     stream: TcpStream,
-    message: Vec<u8>,
+    refusal: Refusal,
     sent: usize,
     pub(crate) deadline: Instant,
 }
 
-impl Refusal {
-    pub(crate) fn new(stream: TcpStream, message: String, now: Instant) -> Refusal {
-        Refusal {
+impl Lingering {
+    pub(crate) fn new(stream: TcpStream, refusal: Refusal, now: Instant) -> Lingering {
+        Lingering {
             stream,
-            message: message.into_bytes(),
+            refusal,
             sent: 0,
             deadline: now + REFUSAL_LINGER,
         }
@@ -45,12 +43,13 @@ impl Refusal {
         if now >= self.deadline {
             return false;
         }
-        if self.sent < self.message.len() {
-            match self.stream.write(&self.message[self.sent..]) {
+        let message = self.refusal.message();
+        if self.sent < message.len() {
+            match self.stream.write(&message[self.sent..]) {
                 Ok(n) => self.sent += n,
                 Err(error) => return is_transient(&error),
             }
-            if self.sent < self.message.len() {
+            if self.sent < message.len() {
                 return true;
             }
             let _ = self.stream.shutdown(Shutdown::Write);

@@ -1,10 +1,8 @@
 //! A client's TCP stream, non-blocking, with what mio last said of it.
 
-use std::io::{self, Read, Write};
-
 use mio::net::TcpStream;
 
-use super::connection::Ending;
+use rfc2217_server::{receive_now, send_now, Ending, Transport};
 
 /// The stream and its readiness. The registration is edge-triggered: each
 /// flag is set by an event and cleared when the stream says `WouldBlock`,
@@ -46,43 +44,24 @@ impl Socket {
     pub(crate) fn hung_up(&self) -> bool {
         self.hung_up
     }
-
-    /// Reads what the client sent; `Ok(0)` if nothing is there now. The
-    /// client closing and socket errors end the connection.
-    pub(crate) fn read(&mut self, buf: &mut [u8]) -> Result<usize, Ending> {
-        while self.readable {
-            match self.stream.read(buf) {
-                Ok(0) => return Err(Ending::new("the client closed the connection")),
-                Ok(n) => return Ok(n),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.readable = false,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(socket_error("receiving", &error)),
-            }
-        }
-        Ok(0)
-    }
-
-    /// Writes what the socket takes now of `bytes`; returns how much.
-    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<usize, Ending> {
-        let mut written = 0;
-        while self.writable && written < bytes.len() {
-            match self.stream.write(&bytes[written..]) {
-                Ok(0) => return Err(Ending::new("the client closed the connection")),
-                Ok(n) => written += n,
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => self.writable = false,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(socket_error("sending", &error)),
-            }
-        }
-        Ok(written)
-    }
 }
 
-fn socket_error(doing: &str, error: &io::Error) -> Ending {
-    match error.kind() {
-        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => {
-            Ending::new("the client closed the connection")
+impl Transport for Socket {
+    fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Ending> {
+        if !self.readable {
+            return Ok(0);
         }
-        _ => Ending::new(format!("socket error while {doing}: {error}")),
+        let received = receive_now(&mut self.stream, buf)?;
+        self.readable = received.is_some();
+        Ok(received.unwrap_or(0))
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<usize, Ending> {
+        if !self.writable {
+            return Ok(0);
+        }
+        let (written, full) = send_now(&mut self.stream, bytes)?;
+        self.writable = !full;
+        Ok(written)
     }
 }

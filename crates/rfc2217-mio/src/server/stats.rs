@@ -17,7 +17,7 @@ pub struct ServerStats {
     pub connections: usize,
     /// Clients accepted since the start, served or refused.
     pub accepted: u64,
-    /// Clients refused (a busy port, or a device that cannot be opened).
+    /// Clients refused (a busy device, one that cannot be opened, or an address not allowed).
     pub refused: u64,
     /// Bytes held in the connections' queues now.
     pub buffered_bytes: usize,

@@ -7,11 +7,15 @@
 
 #[path = "../../../rfc2217-blocking/tests/client_common/mod.rs"]
 mod scripted;
-#[path = "../server_common/mod.rs"]
-mod servers;
-
+pub use rfc2217_testkit::random_bytes;
 pub use scripted::{agree, fake_server, loopback_server, run_session, url, Received};
-pub use servers::{random_bytes, start as mio_server};
+
+/// Starts a mio server for one device on a free TCP port of 127.0.0.1.
+pub fn mio_server(config: rfc2217_mio::ServerConfig) -> rfc2217_mio::RunningServer {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let server = rfc2217_mio::Server::bind("127.0.0.1:0", config).expect("bind");
+    server.spawn().expect("spawn")
+}
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
