@@ -11,6 +11,7 @@ use rfc2217_proto::{
     Client, ClientEvent, Command, Config, Instant, RequestId, Session, Signature,
     TRANSMIT_QUEUE_CAPACITY,
 };
+use rfc2217_server::BUSY_MESSAGE;
 
 /// The bound on every wait in the tests.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -58,6 +59,28 @@ impl TestClient {
             c.session.is_com_port_active() && c.session.is_ready_for_data()
         });
         client
+    }
+
+    /// As [`ready`](Self::ready), but a refusal because the device is busy
+    /// is tried again (within [`PATIENCE`]): for a newcomer right after a
+    /// client that left without the server having seen it go yet (its
+    /// close may still wait behind input the server has not read).
+    pub fn ready_once_free(addr: SocketAddr) -> TestClient {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            let mut client = TestClient::connect(addr);
+            client.wait_until("COM-PORT active, or a refusal", |c| {
+                (c.session.is_com_port_active() && c.session.is_ready_for_data()) || c.closed
+            });
+            let refused = client.closed && client.data.starts_with(BUSY_MESSAGE.as_bytes());
+            if !refused {
+                return client;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the device stayed busy for {PATIENCE:?}"
+            );
+        }
     }
 
     /// The session's clock: time since the connection began.

@@ -13,9 +13,10 @@ use rfc2217_server::{SecondClient, ServerConfig, BUSY_MESSAGE};
 use rfc2217_testkit::{on_both_servers, random_bytes, read_refusal, ServerKind, TestClient};
 
 /// A new client finds the port healthy: it negotiates, gets answers, and
-/// its data (and only its data) echoes back.
+/// its data (and only its data) echoes back. (It tries again while the
+/// server has not yet seen the client before it go.)
 fn assert_healthy(addr: SocketAddr) {
-    let mut client = TestClient::ready(addr);
+    let mut client = TestClient::ready_once_free(addr);
     assert_eq!(
         client.ask(Command::SetBaudRate(0)),
         Command::SetBaudRate(9600)
