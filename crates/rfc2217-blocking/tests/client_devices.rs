@@ -14,7 +14,7 @@ use client_common::{loopback_server, payload, url};
 use rfc2217_blocking::{
     open_port, Device, DeviceReader, Loopback, OpenOptions, PtyPair, Server, ServerConfig,
 };
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use rfc2217_proto::{Command, Purge};
 use serialport::{DataBits, SerialPort};
 

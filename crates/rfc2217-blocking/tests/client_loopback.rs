@@ -185,9 +185,9 @@ fn reads_time_out_and_see_the_end_of_stream() {
 #[test]
 fn keep_settings_opens_without_touching_the_port() {
     // A server whose device starts at 38400: a kept-settings open leaves it so.
-    let defaults = rfc2217_port::Settings {
+    let defaults = rfc2217_client::Settings {
         baud_rate: 38_400,
-        ..rfc2217_port::Settings::default()
+        ..rfc2217_client::Settings::default()
     };
     let config = rfc2217_blocking::ServerConfig::loopback().with_defaults(defaults);
     let server = rfc2217_blocking::Server::bind("127.0.0.1:0", config)

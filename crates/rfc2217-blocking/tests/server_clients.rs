@@ -8,7 +8,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 
 use rfc2217_blocking::{SecondClient, ServerConfig, BUSY_MESSAGE};
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState};
 use server_common::{random_bytes, read_refusal, start, TestClient};
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rfc2217_blocking::{Device, DeviceReader, Loopback, ServerConfig};
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use rfc2217_proto::{ClientEvent, Command, LineState, ModemState, Purge};
 use server_common::{random_bytes, start, TestClient};
 

@@ -2,7 +2,7 @@
 //! caller's `mio::Poll`, and a server that serves many devices and clients
 //! from one thread. Everything on the wire comes from `rfc2217-proto`; the
 //! options, errors and opening batch are the blocking client's, from
-//! `rfc2217-port`.
+//! `rfc2217-client`.
 //!
 //! # The server
 //!

@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use log::{debug, trace, warn};
-use rfc2217_port::{Error, Outcome, PortState};
+use rfc2217_client::{Error, Outcome, PortState};
 use rfc2217_proto::{
     self as proto, Client, ClientEvent, Command, RequestId, Session, TRANSMIT_QUEUE_CAPACITY,
 };

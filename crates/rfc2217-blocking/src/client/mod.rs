@@ -7,4 +7,4 @@ mod serial;
 
 pub use any::open_port;
 pub use port::{OpenOptions, RemotePort};
-pub use rfc2217_port::Error;
+pub use rfc2217_client::Error;

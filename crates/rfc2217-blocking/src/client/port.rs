@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
-use rfc2217_port::{ClientOptions, Error, PortState, Settings};
+use rfc2217_client::{ClientOptions, Error, PortState, Settings};
 use rfc2217_proto::{
     ComPortState, Command, Control, LineState, ModemState, Purge, RequestId, Session, Side,
     TelnetOption,

@@ -295,7 +295,7 @@ impl Device for Loopback {
         Ok(())
     }
 
-    fn restore(&mut self, defaults: &rfc2217_port::Settings) -> io::Result<()> {
+    fn restore(&mut self, defaults: &rfc2217_client::Settings) -> io::Result<()> {
         let mut state = self.shared.lock_plugged("loop://")?;
         let mut port = Port::default();
         for request in defaults.requests() {
@@ -378,7 +378,7 @@ mod tests {
         assert_eq!(device.apply(bogus).unwrap(), set);
         let answer = device.apply(Command::SetControl(Control::Unknown(99)));
         assert_eq!(answer.unwrap(), Command::SetControl(Control::NoFlowControl));
-        device.restore(&rfc2217_port::Settings::default()).unwrap();
+        device.restore(&rfc2217_client::Settings::default()).unwrap();
         assert_eq!(
             device.apply(query).unwrap(),
             Command::SetDataSize(DataSize::Eight)

@@ -25,7 +25,7 @@ mod spec;
 use std::io;
 use std::time::Duration;
 
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use rfc2217_proto::{Command, LineState, ModemState, Purge};
 
 pub use loopback::Loopback;

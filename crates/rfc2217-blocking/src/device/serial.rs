@@ -5,7 +5,7 @@ use std::io::{self, Read, Write};
 use std::time::Duration;
 
 use log::debug;
-use rfc2217_port::{
+use rfc2217_client::{
     data_bits_from, data_bits_request, flow_control_from, flow_control_request, parity_from,
     parity_request, stop_bits_from, stop_bits_request,
 };
@@ -233,7 +233,7 @@ impl Device for SerialDevice {
         Ok(())
     }
 
-    fn restore(&mut self, defaults: &rfc2217_port::Settings) -> io::Result<()> {
+    fn restore(&mut self, defaults: &rfc2217_client::Settings) -> io::Result<()> {
         for request in defaults.requests() {
             let in_use = self.apply(request)?;
             if in_use != request {

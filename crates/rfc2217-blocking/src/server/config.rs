@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rfc2217_port::{ServerSignature, Settings};
+use rfc2217_client::{ServerSignature, Settings};
 
 use crate::device::{DeviceOpener, DeviceSpec};
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use rfc2217_mio::{DeviceSpec, PortConfig, SecondClient};
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serialport::{DataBits, FlowControl, Parity, StopBits};

@@ -1,6 +1,6 @@
 //! What a remote port tells its caller.
 
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, LineState, ModemState, RequestId};
 
 /// Something that happened on a [`RemotePort`](super::RemotePort), drained

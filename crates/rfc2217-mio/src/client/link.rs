@@ -10,7 +10,7 @@ use std::vec;
 use log::debug;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 
 /// Where the connection stands.
 enum Stage {

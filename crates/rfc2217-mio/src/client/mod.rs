@@ -11,7 +11,7 @@
 //! answer came, or [`PortEvent::OpenFailed`] naming the problem. Requests
 //! are pipelined; each gets exactly one [`PortEvent::Answer`]. Options,
 //! errors and the opening batch are the blocking client's, from
-//! `rfc2217-port`.
+//! `rfc2217-client`.
 //!
 //! The event loop that drives a port is shown in the crate docs.
 //!
@@ -29,4 +29,4 @@ mod port;
 pub use event::PortEvent;
 pub use options::OpenOptions;
 pub use port::RemotePort;
-pub use rfc2217_port::Error;
+pub use rfc2217_client::Error;

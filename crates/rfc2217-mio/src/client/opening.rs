@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, RequestId};
 
 /// An opening request and, once it ended, whether it was applied.

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use rfc2217_port::{ClientOptions, Error, Settings};
+use rfc2217_client::{ClientOptions, Error, Settings};
 
 use super::RemotePort;
 
 /// How to open a remote port. Build one from an address or a URL, adjust
 /// it, then [`connect`](OpenOptions::connect). The options, the session
 /// they make and the opening batch are the blocking client's
-/// ([`rfc2217_port::ClientOptions`]), so both open a port the same way.
+/// ([`rfc2217_client::ClientOptions`]), so both open a port the same way.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
     client: ClientOptions,

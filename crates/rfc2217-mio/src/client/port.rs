@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use log::debug;
 use mio::event::Event;
 use mio::{Interest, Registry, Token};
-use rfc2217_port::{ClientOptions, Error, PortState};
+use rfc2217_client::{ClientOptions, Error, PortState};
 use rfc2217_proto::{
     self as proto, Client, Command, Control, ModemState, Purge, RequestId, Session, Side,
     TelnetOption, TRANSMIT_QUEUE_CAPACITY,
@@ -275,7 +275,7 @@ impl RemotePort {
     // ----- C. commands ------------------------------------------------------
 
     /// Sends a request (any setting, control or query; the values are the
-    /// core's [`Command`]s, and `rfc2217_port` maps the `serialport` crate's
+    /// core's [`Command`]s, and `rfc2217_client` maps the `serialport` crate's
     /// types to them). Requests are pipelined. Its
     /// [`PortEvent::Answer`] carries the value the server says is in use.
     pub fn request(&mut self, command: Command) -> Result<RequestId, Error> {

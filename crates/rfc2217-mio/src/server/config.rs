@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rfc2217_blocking::{DeviceOpener, DeviceSpec, SecondClient};
-use rfc2217_port::{ServerSignature, Settings};
+use rfc2217_client::{ServerSignature, Settings};
 
 /// Where a port's device comes from.
 #[derive(Clone)]

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use mio::{Registry, Token};
 use rfc2217_blocking::{Device, DeviceReader, DeviceSpec, Loopback};
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use rfc2217_proto::{Command, Control, LineState, ModemState, Purge};
 
 use super::config::DeviceSource;

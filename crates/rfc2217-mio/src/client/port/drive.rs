@@ -15,7 +15,7 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use log::{debug, info, trace, warn};
-use rfc2217_port::{Error, Outcome};
+use rfc2217_client::{Error, Outcome};
 use rfc2217_proto::{ClientEvent, Command, RequestId, TRANSMIT_QUEUE_CAPACITY};
 
 use super::{RemotePort, EVENT_CAPACITY, OUTBOUND_CAPACITY, RECEIVE_CAPACITY};
