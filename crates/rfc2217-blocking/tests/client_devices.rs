@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use client_common::{loopback_server, payload, url};
 use rfc2217_blocking::{
-    open_port, Device, DeviceReader, Loopback, OpenOptions, PtyPair, Server, ServerConfig,
+    open_port, Device, DeviceReader, Loopback, OpenOptions, OpenOptionsExt, PtyPair, Server,
+    ServerConfig,
 };
 use rfc2217_client::Settings;
 use rfc2217_proto::{Command, Purge};

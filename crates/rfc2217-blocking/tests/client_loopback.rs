@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use client_common::{loopback_server, payload, url};
-use rfc2217_blocking::{OpenOptions, RemotePort};
+use rfc2217_blocking::{OpenOptions, OpenOptionsExt, RemotePort};
 use rfc2217_proto::{Command, Control, Purge};
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
 

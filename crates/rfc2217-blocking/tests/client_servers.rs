@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use client_common::{agree, fake_server, run_session, url};
-use rfc2217_blocking::{Error, OpenOptions};
+use rfc2217_blocking::{Error, OpenOptions, OpenOptionsExt};
 use rfc2217_proto::{Command, Config, Control, DataSize, ModemState};
 use serialport::SerialPort;
 

@@ -1,18 +1,26 @@
-//! What the `rfc2217` transports (threads and `mio`) share, kept out of the
-//! `no_std` core: `rfc2217://` URLs in pyserial's form, serial settings in
-//! the `serialport` crate's types as RFC 2217 commands, the opening batch,
-//! the cached state of a remote port, and the client's options, errors and
-//! request outcomes.
+//! The RFC 2217 client application layer, free of I/O and kept out of the
+//! `no_std` core: one [`OpenOptions`] builder, and [`ClientCore`], a remote
+//! port with everything but the socket (the opening batch and its verdict,
+//! awaited requests, the [`PortState`] the server reports, modem polling,
+//! the flush barrier, received data). A transport adds only connecting and
+//! waiting. Also here: `rfc2217://` URLs in pyserial's form, the client's
+//! errors in the RFC's words, and serial settings in the `serialport`
+//! crate's types as RFC 2217 commands.
 
-mod client;
+mod client_core;
 mod error;
+mod event;
+mod options;
+mod outcome;
 mod settings;
 mod signature;
 mod state;
 mod url;
 
-pub use client::{ClientOptions, Outcome, DEFAULT_MODEM_MAX_AGE};
+pub use client_core::ClientCore;
 pub use error::Error;
+pub use event::PortEvent;
+pub use options::{OpenOptions, DEFAULT_MODEM_MAX_AGE};
 pub use settings::{
     data_bits_from, data_bits_request, flow_control_from, flow_control_request, opening_requests,
     parity_from, parity_request, stop_bits_from, stop_bits_request, Settings, LINE_STATE_MASK,

@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use rfc2217_mio::{OpenOptions, PortConfig, PortEvent, RemotePort, Server};
+use rfc2217_mio::{OpenOptions, OpenOptionsExt, PortConfig, PortEvent, RemotePort, Server};
 
 /// How long the example waits for every line to come back.
 const RUN_TIME: Duration = Duration::from_secs(10);

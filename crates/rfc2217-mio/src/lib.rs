@@ -40,7 +40,7 @@
 //!
 //! use mio::{Events, Poll, Token};
 //! use rfc2217_blocking::{Server, ServerConfig};
-//! use rfc2217_mio::{OpenOptions, PortEvent};
+//! use rfc2217_mio::{OpenOptions, OpenOptionsExt, PortEvent};
 //!
 //! let server = Server::bind("127.0.0.1:0", ServerConfig::loopback())?.spawn()?;
 //!

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use client_common::{loopback_server, random_bytes, url, Driver, PATIENCE};
 use mio::{Events, Interest, Poll, Token};
-use rfc2217_mio::{Error, OpenOptions, PortEvent, RemotePort};
+use rfc2217_mio::{Error, OpenOptions, OpenOptionsExt, PortEvent, RemotePort};
 use rfc2217_proto::{Command, Side, TelnetOption};
 
 #[test]

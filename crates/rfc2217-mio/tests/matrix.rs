@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use client_common::{mio_server, random_bytes, url, Driver, PATIENCE};
 use rfc2217_blocking::{DeviceSpec, ServerConfig};
-use rfc2217_mio::{Error, OpenOptions, PortConfig, PortEvent};
 use rfc2217_client::PortState;
+use rfc2217_mio::{Error, OpenOptions, PortConfig, PortEvent};
 use rfc2217_proto::{Command, Control, DataSize, LineState, ModemState, Parity, Purge, StopSize};
 
 /// The server of a leg.

@@ -9,8 +9,8 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use rfc2217_mio::{PortConfig, SecondClient, BUSY_MESSAGE};
 use rfc2217_client::Settings;
+use rfc2217_mio::{PortConfig, SecondClient, BUSY_MESSAGE};
 use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState};
 use server_common::{random_bytes, read_refusal, start, start_ports, TestClient};
 

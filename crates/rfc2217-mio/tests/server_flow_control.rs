@@ -13,8 +13,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rfc2217_blocking::{Device, DeviceReader, Loopback};
-use rfc2217_mio::PortConfig;
 use rfc2217_client::Settings;
+use rfc2217_mio::PortConfig;
 use rfc2217_proto::{ClientEvent, Command, LineState, ModemState, Purge};
 use server_common::{random_bytes, start, TestClient};
 

@@ -5,8 +5,8 @@
 
 mod server_common;
 
-use rfc2217_mio::PortConfig;
 use rfc2217_client::{opening_requests, Settings, LINE_STATE_MASK};
+use rfc2217_mio::PortConfig;
 use rfc2217_proto::{
     ClientEvent, Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
     ReplyStatus, StopSize, TelnetCommand,

@@ -378,7 +378,9 @@ mod tests {
         assert_eq!(device.apply(bogus).unwrap(), set);
         let answer = device.apply(Command::SetControl(Control::Unknown(99)));
         assert_eq!(answer.unwrap(), Command::SetControl(Control::NoFlowControl));
-        device.restore(&rfc2217_client::Settings::default()).unwrap();
+        device
+            .restore(&rfc2217_client::Settings::default())
+            .unwrap();
         assert_eq!(
             device.apply(query).unwrap(),
             Command::SetDataSize(DataSize::Eight)

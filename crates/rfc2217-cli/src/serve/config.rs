@@ -12,8 +12,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
-use rfc2217_mio::{DeviceSpec, PortConfig, SecondClient};
 use rfc2217_client::Settings;
+use rfc2217_mio::{DeviceSpec, PortConfig, SecondClient};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serialport::{DataBits, FlowControl, Parity, StopBits};

@@ -18,7 +18,7 @@ use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use rfc2217_mio::{Error, OpenOptions, PortEvent, RemotePort};
+use rfc2217_mio::{Error, OpenOptions, OpenOptionsExt, PortEvent, RemotePort};
 use rfc2217_proto::{Command, RequestId};
 
 /// How long any wait in a test may take before it fails.
