@@ -1,0 +1,178 @@
+//! The blocking facade over the mio client: a [`Driver`] runs one remote
+//! port on its own `mio::Poll`, with the run loop of the crate docs, and
+//! waits (boundedly) for what its caller expects. Tests and the
+//! conformance suite use it to ask the mio client the questions they ask
+//! the thread client.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Token};
+use rfc2217_mio::{Error, OpenOptions, OpenOptionsExt, PortEvent, RemotePort};
+use rfc2217_proto::{Command, RequestId};
+
+/// How long any wait may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+const PORT: Token = Token(0);
+
+/// One remote port on its own poll, driven by the run loop of the crate
+/// docs. Events the test has not asked for yet wait in `inbox`.
+pub struct Driver {
+    poll: Poll,
+    events: Events,
+    /// The port, for what the facade does not wrap.
+    pub port: RemotePort,
+    /// Events the caller has not taken yet, oldest first.
+    pub inbox: VecDeque<PortEvent>,
+}
+
+impl Driver {
+    /// Connects and registers; the port is not open yet.
+    pub fn connect(options: OpenOptions) -> Driver {
+        let _ = env_logger::builder().is_test(true).try_init();
+        let poll = Poll::new().expect("a mio poll");
+        let mut port = options.connect().expect("connecting starts");
+        port.register(poll.registry(), PORT).expect("register");
+        Driver {
+            poll,
+            events: Events::with_capacity(16),
+            port,
+            inbox: VecDeque::new(),
+        }
+    }
+
+    /// Connects and waits until the port is open (or fails to).
+    pub fn open(options: OpenOptions) -> Result<Driver, Error> {
+        let mut driver = Driver::connect(options);
+        match driver.wait_for("the open", |event| {
+            matches!(event, PortEvent::Opened | PortEvent::OpenFailed(_))
+        }) {
+            PortEvent::OpenFailed(error) => Err(error),
+            _ => Ok(driver),
+        }
+    }
+
+    /// One turn of the loop: wait for the socket or the port's deadline
+    /// (at most `wait`), hand over what happened, collect the events.
+    pub fn turn(&mut self, wait: Duration) {
+        let now = Instant::now();
+        let timeout = self.port.poll_timeout().map_or(wait, |deadline| {
+            deadline.saturating_duration_since(now).min(wait)
+        });
+        self.poll
+            .poll(&mut self.events, Some(timeout))
+            .expect("poll");
+        for event in self.events.iter() {
+            self.port.handle_event(event);
+        }
+        self.port.handle_timeout(Instant::now());
+        self.collect();
+    }
+
+    /// Drains the port's events into the inbox and reregisters.
+    pub fn collect(&mut self) {
+        while let Some(event) = self.port.poll_event() {
+            self.inbox.push_back(event);
+        }
+        self.port
+            .reregister(self.poll.registry())
+            .expect("reregister");
+    }
+
+    /// Turns the loop until `condition` holds; panics naming `what` after
+    /// [`PATIENCE`].
+    pub fn until(&mut self, what: &str, mut condition: impl FnMut(&mut Driver) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !condition(self) {
+            assert!(Instant::now() < deadline, "gave up waiting for {what}");
+            self.turn(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the first event `pick` accepts and takes it out of the inbox.
+    pub fn wait_for(&mut self, what: &str, mut pick: impl FnMut(&PortEvent) -> bool) -> PortEvent {
+        let mut found = None;
+        self.until(what, |driver| {
+            if let Some(at) = driver.inbox.iter().position(&mut pick) {
+                found = driver.inbox.remove(at);
+            }
+            found.is_some()
+        });
+        found.expect("found")
+    }
+
+    /// Waits for the answer to request `id`.
+    pub fn answer(&mut self, id: RequestId) -> Result<Command, Error> {
+        let event = self.wait_for(
+            "an answer",
+            |event| matches!(event, PortEvent::Answer { id: answered, .. } if *answered == id),
+        );
+        match event {
+            PortEvent::Answer { result, .. } => result,
+            other => unreachable!("{other:?}"),
+        }
+    }
+
+    /// Sends a request and waits for its answer.
+    pub fn request(&mut self, command: Command) -> Result<Command, Error> {
+        let id = self.port.request(command)?;
+        self.collect();
+        self.answer(id)
+    }
+
+    /// Writes as much of `data` as the port takes now; returns how much.
+    pub fn write_some(&mut self, data: &[u8]) -> usize {
+        let mut taken = 0;
+        while taken < data.len() {
+            match self.port.write(&data[taken..]) {
+                Ok(n) => taken += n,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) => panic!("write failed: {error}"),
+            }
+        }
+        self.collect();
+        taken
+    }
+
+    /// Writes all of `data`, turning the loop while the port cannot take
+    /// it; the received data is read meanwhile into `echo`.
+    pub fn write_all(&mut self, mut data: &[u8], echo: &mut Vec<u8>) {
+        self.until("all data taken", |driver| {
+            let taken = driver.write_some(data);
+            data = &data[taken..];
+            driver.read_available(echo);
+            data.is_empty()
+        });
+    }
+
+    /// Reads what the port holds into `into`.
+    pub fn read_available(&mut self, into: &mut Vec<u8>) {
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            match self.port.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => into.extend_from_slice(&buffer[..n]),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) => panic!("read failed: {error}"),
+            }
+        }
+        self.collect();
+    }
+
+    /// Reads until `into` holds `len` bytes.
+    pub fn read_to(&mut self, into: &mut Vec<u8>, len: usize) {
+        self.until("the data", |driver| {
+            driver.read_available(into);
+            into.len() >= len
+        });
+    }
+
+    /// Waits until the server has processed everything written so far.
+    pub fn barrier(&mut self) -> Result<Command, Error> {
+        let id = self.port.barrier()?;
+        self.collect();
+        self.answer(id)
+    }
+}
