@@ -254,7 +254,9 @@ impl Client for BlockingClient {
     fn read_to_end(&mut self) -> Vec<u8> {
         self.0.set_read_timeout(Some(PATIENCE));
         let mut received = Vec::new();
-        self.0.read_to_end(&mut received).expect("the data, then the end");
+        self.0
+            .read_to_end(&mut received)
+            .expect("the data, then the end");
         received
     }
 
