@@ -83,27 +83,57 @@ impl Driver {
 
     /// Turns the loop until `condition` holds; panics naming `what` after
     /// [`PATIENCE`].
-    pub fn until(&mut self, what: &str, mut condition: impl FnMut(&mut Driver) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
+    pub fn until(&mut self, what: &str, condition: impl FnMut(&mut Driver) -> bool) {
+        assert!(
+            self.within(PATIENCE, condition),
+            "gave up waiting for {what}"
+        );
+    }
+
+    /// Turns the loop until `condition` holds or `patience` has passed;
+    /// whether it holds. For callers that report a wait that never ends
+    /// instead of failing a test.
+    pub fn within(
+        &mut self,
+        patience: Duration,
+        mut condition: impl FnMut(&mut Driver) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + patience;
         while !condition(self) {
-            assert!(Instant::now() < deadline, "gave up waiting for {what}");
-            self.turn(Duration::from_millis(50));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.turn(left.min(Duration::from_millis(50)));
         }
+        true
     }
 
     /// Waits for the first event `pick` accepts and takes it out of the inbox.
-    pub fn wait_for(&mut self, what: &str, mut pick: impl FnMut(&PortEvent) -> bool) -> PortEvent {
+    pub fn wait_for(&mut self, what: &str, pick: impl FnMut(&PortEvent) -> bool) -> PortEvent {
+        self.take_within(PATIENCE, pick)
+            .unwrap_or_else(|| panic!("gave up waiting for {what}"))
+    }
+
+    /// Takes the first event `pick` accepts out of the inbox, turning the
+    /// loop for at most `patience`.
+    pub fn take_within(
+        &mut self,
+        patience: Duration,
+        mut pick: impl FnMut(&PortEvent) -> bool,
+    ) -> Option<PortEvent> {
         let mut found = None;
-        self.until(what, |driver| {
+        self.within(patience, |driver| {
             if let Some(at) = driver.inbox.iter().position(&mut pick) {
                 found = driver.inbox.remove(at);
             }
             found.is_some()
         });
-        found.expect("found")
+        found
     }
 
-    /// Waits for the answer to request `id`.
+    /// Waits for the answer to request `id`. The port's own answer timeout
+    /// ends the wait long before [`PATIENCE`].
     pub fn answer(&mut self, id: RequestId) -> Result<Command, Error> {
         let event = self.wait_for(
             "an answer",

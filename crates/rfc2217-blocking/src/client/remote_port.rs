@@ -170,7 +170,7 @@ impl RemotePort {
 
     /// The last line state the server reported.
     pub fn line_state(&self) -> Option<LineState> {
-        self.connection().lock().client.line_state()
+        self.connection().lock().client.state().line
     }
 
     /// Bytes received and not yet read.

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 
 use log::debug;
 use rfc2217_proto::{
-    self as proto, Client, Command, Control, Encoded, LineState, Purge, RequestId, Session, Side,
-    TelnetOption,
+    self as proto, Client, Command, Control, Encoded, Purge, RequestId, Session, Side, TelnetOption,
 };
 
 use crate::{Error, OpenOptions, PortEvent, PortState};
@@ -406,11 +405,6 @@ impl ClientCore {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
-    }
-
-    /// The last line state the server reported.
-    pub fn line_state(&self) -> Option<LineState> {
-        self.state.line
     }
 
     // ----- internals --------------------------------------------------------
