@@ -184,7 +184,7 @@ impl OpenOptions {
     /// one round trip: the settings, DTR, RTS (unless the settings are
     /// kept), the line state mask, and a request for the server's signature
     /// (not awaited: some servers, pyserial's, never answer it).
-    pub(crate) fn opening_requests(&self) -> Vec<Command> {
+    pub fn opening_requests(&self) -> Vec<Command> {
         let mut requests = opening_requests(&self.settings, self.dtr, self.rts);
         if self.keep_settings {
             requests.retain(|request| matches!(request, Command::SetLineStateMask(_)));
