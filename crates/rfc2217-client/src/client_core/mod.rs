@@ -449,3 +449,72 @@ impl std::fmt::Debug for ClientCore {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rfc2217_proto::{Config, ServerEvent, TRANSMIT_QUEUE_CAPACITY};
+
+    /// A server session that agrees to everything, wired to `core` in
+    /// memory: bytes are moved both ways until neither side has any.
+    fn pump(core: &mut ClientCore, server: &mut Session<proto::Server>, now: Instant) {
+        let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
+        let mut data = [0u8; 64];
+        loop {
+            let to_server = core.poll_transmit(&mut out);
+            let mut input = &out[..to_server];
+            while !input.is_empty() {
+                let step = server.handle_input(proto::Instant::ZERO, input, &mut data);
+                input = &input[step.consumed..];
+                while let Some(event) = server.poll_event() {
+                    if let ServerEvent::Request(request) = event {
+                        server.respond(request).unwrap();
+                    }
+                }
+            }
+            let to_client = server.poll_transmit(&mut out);
+            assert_eq!(core.handle_input(now, &out[..to_client]), to_client);
+            if to_server == 0 && to_client == 0 {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn bytes_and_time_in_events_out_with_no_socket() {
+        let now = Instant::now();
+        let options = OpenOptions::new("h:1").baud_rate(115_200);
+        let mut core = ClientCore::new(&options, now, 1024).unwrap();
+        let mut server = Session::new(Config::server(), proto::Instant::ZERO);
+        assert!(core.poll_timeout().is_some(), "the negotiation is timed");
+        pump(&mut core, &mut server, now);
+        // The server's notifications (modem lines) may come first.
+        let events: Vec<_> = std::iter::from_fn(|| core.poll_event()).collect();
+        assert!(
+            events
+                .iter()
+                .any(|event| matches!(event, PortEvent::Opened)),
+            "{events:?}"
+        );
+        assert_eq!(core.state().baud_rate, Some(115_200));
+
+        let id = core.request(now, Command::SetBaudRate(9600)).unwrap();
+        pump(&mut core, &mut server, now);
+        let answer = std::iter::from_fn(|| core.poll_event())
+            .find(|event| matches!(event, PortEvent::Answer { .. }));
+        assert!(
+            matches!(&answer, Some(PortEvent::Answer { id: got, result: Ok(Command::SetBaudRate(9600)) }) if *got == id),
+            "{answer:?}"
+        );
+
+        let waiting = core.barrier(now).unwrap();
+        core.close("gone".to_owned());
+        let failed = core.poll_event();
+        assert!(
+            matches!(&failed, Some(PortEvent::Answer { id: got, result: Err(Error::Closed(_)) }) if *got == waiting),
+            "{failed:?}"
+        );
+        assert!(matches!(core.poll_event(), Some(PortEvent::Closed(reason)) if reason == "gone"));
+        assert_eq!(core.poll_timeout(), None);
+    }
+}
