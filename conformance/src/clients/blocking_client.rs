@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rfc2217_port::Error;
+use rfc2217_blocking::OpenOptionsExt as _;
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, Purge};
 use serialport::SerialPort as _;
 

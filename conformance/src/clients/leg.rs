@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 use rfc2217_proto::Command;
 use serialport::TTYPort;
 

@@ -4,7 +4,7 @@ use std::io::{self, Read as _, Write as _};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, ModemState, Purge};
 
 use super::mio_facade::MioFacade;

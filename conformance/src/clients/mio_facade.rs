@@ -9,8 +9,8 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use rfc2217_mio::{OpenOptions, PortEvent, RemotePort};
-use rfc2217_port::Error;
+use rfc2217_client::Error;
+use rfc2217_mio::{OpenOptions, OpenOptionsExt, PortEvent, RemotePort};
 use rfc2217_proto::{Command, Purge, RequestId};
 
 /// The facade's own limit beyond the port's answer timeout: the port's

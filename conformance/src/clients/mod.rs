@@ -23,7 +23,7 @@ mod scenarios;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, Purge};
 
 use crate::device;

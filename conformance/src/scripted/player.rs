@@ -356,7 +356,7 @@ mod tests {
         // signature request after it is the batch's last.
         let batch = opening_batch();
         assert!(batch[..batch.len() - 1]
-            .contains(&Command::SetLineStateMask(rfc2217_port::LINE_STATE_MASK)));
+            .contains(&Command::SetLineStateMask(rfc2217_client::LINE_STATE_MASK)));
         assert_eq!(batch.last(), Some(&Command::Signature));
         player.input(
             Instant::from_millis(3),

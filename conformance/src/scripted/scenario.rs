@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rfc2217_port::ClientOptions;
+use rfc2217_client::OpenOptions;
 use rfc2217_proto::{
     Command, Control, DataSize, LineState, ModemState, Parity, Purge, StopSize, TelnetCommand,
 };
@@ -300,7 +300,7 @@ fn bad_input() -> Vec<Step> {
 
 /// The opening batch our clients send.
 pub(crate) fn opening_batch() -> Vec<Command> {
-    ClientOptions::new("conformance").opening_requests()
+    OpenOptions::new("conformance").opening_requests()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use rfc2217_blocking::OpenOptions;
+use rfc2217_blocking::{OpenOptions, OpenOptionsExt};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     env_logger::init();

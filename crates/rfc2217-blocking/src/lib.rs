@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use rfc2217_blocking::{OpenOptions, Server, ServerConfig};
+//! use rfc2217_blocking::{OpenOptions, OpenOptionsExt, Server, ServerConfig};
 //!
 //! let server = Server::bind("127.0.0.1:0", ServerConfig::loopback())?.spawn()?;
 //!

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use rfc2217_blocking::{OpenOptions, RemotePort};
-use rfc2217_port::Error;
+use rfc2217_blocking::{OpenOptions, OpenOptionsExt, RemotePort};
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, Control, DataSize, Parity, StopSize};
 
 use crate::failure::{Failure, Result};

@@ -5,7 +5,7 @@
 use std::fmt::Display;
 use std::time::Duration;
 
-use rfc2217_port::{data_bits_from, flow_control_from, parity_from, stop_bits_from};
+use rfc2217_client::{data_bits_from, flow_control_from, parity_from, stop_bits_from};
 use rfc2217_proto::{
     Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge, StopSize,
 };
@@ -164,7 +164,7 @@ pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
 
 /// A setting given as a word where a port is opened (`term`) or served
 /// (`serve --config`): in the `serialport` types that
-/// [`Settings`](rfc2217_port::Settings) holds, which lack some values the
+/// [`Settings`](rfc2217_client::Settings) holds, which lack some values the
 /// protocol has (mark and space parity, 1.5 stop bits, DCD and DSR flow
 /// control); `ctl` can set those.
 pub(crate) trait SettingWord: Sized {

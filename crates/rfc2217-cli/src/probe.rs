@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use rfc2217_blocking::{OpenOptions, RemotePort};
+use rfc2217_blocking::{OpenOptions, OpenOptionsExt, RemotePort};
 use serde::Serialize;
 
 use crate::failure::Result;

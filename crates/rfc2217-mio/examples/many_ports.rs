@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token};
-use rfc2217_mio::{OpenOptions, PortEvent, RemotePort, Server, ServerConfig};
+use rfc2217_mio::{OpenOptions, OpenOptionsExt, PortEvent, RemotePort, Server, ServerConfig};
 
 /// How long the example waits for every line to come back.
 const RUN_TIME: Duration = Duration::from_secs(10);

@@ -1,8 +1,8 @@
 //! RFC 2217 on a `mio` event loop: remote ports that register with the
 //! caller's `mio::Poll`, and a server that serves many devices and clients
-//! from one thread. Everything on the wire comes from `rfc2217-proto`; the
-//! options, errors and opening batch are the blocking client's, from
-//! `rfc2217-port`.
+//! from one thread. Everything on the wire comes from `rfc2217-proto`; what
+//! a client does with it (options, the opening batch, requests, the port's
+//! state, errors) from `rfc2217-client`. This crate moves the bytes.
 //!
 //! # The server
 //!
@@ -31,22 +31,23 @@
 //! hand each event to its port and tell every port the time; then drain
 //! each port's events, move data, and [`reregister`](RemotePort::reregister)
 //! (after every call on a port, as its interest may have changed). Here a
-//! port on a `loop://` server sets its lines once it is
-//! open and reads back what it wrote (the server is this crate's, on a
-//! thread of its own):
+//! port on this crate's server, serving `loop://`, sets its lines once it is
+//! open and reads back what it wrote:
 //!
 //! ```
 //! use std::io::{ErrorKind, Read, Write};
 //! use std::time::Instant;
 //!
 //! use mio::{Events, Poll, Token};
-//! use rfc2217_mio::{OpenOptions, PortEvent, Server, ServerConfig};
+//! use rfc2217_mio::{OpenOptions, OpenOptionsExt, PortEvent, Server, ServerConfig};
 //!
-//! let server = Server::bind("127.0.0.1:0", ServerConfig::loopback())?.spawn()?;
+//! let mut server = Server::new()?;
+//! let address = server.add_device("127.0.0.1:0", ServerConfig::loopback())?;
+//! let _running = server.spawn()?;
 //!
 //! let mut poll = Poll::new()?;
 //! let mut events = Events::with_capacity(16);
-//! let mut port = OpenOptions::new(server.local_addr().to_string())
+//! let mut port = OpenOptions::new(address.to_string())
 //!     .baud_rate(115_200)
 //!     .connect()?; // nothing waits: the outcome comes as an event
 //! port.register(poll.registry(), Token(0))?;

@@ -7,14 +7,12 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use crate::PATIENCE;
 use rfc2217_proto::{
     Client, ClientEvent, Command, Config, Instant, RequestId, Session, Signature,
     TRANSMIT_QUEUE_CAPACITY,
 };
 use rfc2217_server::BUSY_MESSAGE;
-
-/// The bound on every wait in the tests.
-pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A client session over a socket.
 pub struct TestClient {
@@ -285,21 +283,4 @@ pub fn read_refusal(addr: SocketAddr) -> String {
     let mut text = Vec::new();
     let _ = stream.read_to_end(&mut text);
     String::from_utf8_lossy(&text).into_owned()
-}
-
-/// Deterministic bytes, a quarter of them 0xFF (IAC) and some CR and NUL.
-pub fn random_bytes(len: usize, mut seed: u64) -> Vec<u8> {
-    (0..len)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            match seed % 8 {
-                0 | 1 => 0xFF,
-                2 => b'\r',
-                3 => 0,
-                _ => (seed >> 32) as u8,
-            }
-        })
-        .collect()
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use rfc2217_port::Settings;
+use rfc2217_client::Settings;
 use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState};
 use rfc2217_server::{SecondClient, ServerConfig, BUSY_MESSAGE};
 use rfc2217_testkit::{on_both_servers, random_bytes, read_refusal, ServerKind, TestClient};

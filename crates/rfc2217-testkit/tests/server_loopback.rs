@@ -3,7 +3,7 @@
 //! its query, modem notifications from the loopback wiring under the mask,
 //! purge, BRK, suspend/resume both ways, and a mebibyte of 0xFF-rich data.
 
-use rfc2217_port::{opening_requests, Settings, LINE_STATE_MASK};
+use rfc2217_client::{opening_requests, Settings, LINE_STATE_MASK};
 use rfc2217_proto::{
     ClientEvent, Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
     ReplyStatus, StopSize, TelnetCommand,

@@ -2,7 +2,7 @@
 
 use serialport::SerialPort;
 
-use super::OpenOptions;
+use super::{OpenOptions, OpenOptionsExt};
 
 /// Opens `name` as a `serialport::SerialPort` at `baud_rate`: a local
 /// device (`/dev/ttyUSB0`, `COM3`) through the `serialport` crate, or a

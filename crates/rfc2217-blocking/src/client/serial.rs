@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rfc2217_port::{
+use rfc2217_client::{
     data_bits_from, data_bits_request, flow_control_from, flow_control_request, parity_from,
     parity_request, stop_bits_from, stop_bits_request,
 };

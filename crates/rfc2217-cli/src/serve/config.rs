@@ -12,8 +12,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ipnet::IpNet;
+use rfc2217_client::Settings;
 use rfc2217_device::DeviceSpec;
-use rfc2217_port::Settings;
 use rfc2217_server::{SecondClient, ServerConfig};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};

@@ -5,7 +5,7 @@ use std::io::{self, Stdin, Write};
 use std::time::Duration;
 
 use rfc2217_blocking::RemotePort;
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 use rfc2217_proto::{Command, Control};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;

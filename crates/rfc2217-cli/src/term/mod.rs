@@ -12,8 +12,8 @@ use std::io::{self, IsTerminal};
 use std::time::Duration;
 
 use clap::ArgAction;
-use rfc2217_blocking::OpenOptions;
-use rfc2217_port::Settings;
+use rfc2217_blocking::{OpenOptions, OpenOptionsExt};
+use rfc2217_client::Settings;
 use serialport::{DataBits, FlowControl, Parity, StopBits};
 
 use crate::failure::Result;

@@ -1,5 +1,6 @@
 //! The client: [`RemotePort`], a serial port on an RFC 2217 server that the
-//! caller's `mio` loop drives, opened with [`OpenOptions`].
+//! caller's `mio` loop drives, opened with [`OpenOptions`] and
+//! [`OpenOptionsExt::connect`].
 //!
 //! A remote port never blocks and never spawns a thread. It registers its
 //! socket with a `mio::Poll` the caller owns, next to any number of other
@@ -9,9 +10,9 @@
 //! (settings, DTR, RTS, masks) go out at once, and
 //! [`PortEvent::Opened`] comes when COM-PORT-OPTION is agreed and every
 //! answer came, or [`PortEvent::OpenFailed`] naming the problem. Requests
-//! are pipelined; each gets exactly one [`PortEvent::Answer`]. Options,
-//! errors and the opening batch are the blocking client's, from
-//! `rfc2217-port`.
+//! are pipelined; each gets exactly one [`PortEvent::Answer`]. What the
+//! port does with the server's bytes (options, opening, requests, state,
+//! errors) is `rfc2217-client`'s; this module moves the bytes.
 //!
 //! The event loop that drives a port is shown in the crate docs.
 //!
@@ -20,13 +21,10 @@
 //! [`poll_timeout`](RemotePort::poll_timeout)s; `examples/many_ports.rs`
 //! drives several from one loop.
 
-mod event;
-mod link;
-mod opening;
-mod options;
-mod port;
+mod connect;
+mod remote_port;
+mod socket;
 
-pub use event::PortEvent;
-pub use options::OpenOptions;
-pub use port::RemotePort;
-pub use rfc2217_port::Error;
+pub use connect::OpenOptionsExt;
+pub use remote_port::RemotePort;
+pub use rfc2217_client::{Error, OpenOptions, PortEvent};

@@ -1,10 +1,11 @@
-//! What a remote port tells its caller.
+//! What a remote port tells the transport driving it.
 
-use rfc2217_port::Error;
 use rfc2217_proto::{Command, LineState, ModemState, RequestId};
 
-/// Something that happened on a [`RemotePort`](super::RemotePort), drained
-/// with [`poll_event`](super::RemotePort::poll_event).
+use crate::Error;
+
+/// Something that happened on a remote port, drained with
+/// [`ClientCore::poll_event`](crate::ClientCore::poll_event).
 ///
 /// A port reports [`Opened`](Self::Opened) or [`OpenFailed`](Self::OpenFailed)
 /// once, every request exactly one [`Answer`](Self::Answer), and
@@ -23,7 +24,7 @@ pub enum PortEvent {
     /// A request whose answer is not awaited (the masks, SET-CONTROL with
     /// `ign_set_control`) is answered with itself once queued.
     Answer {
-        /// The id [`request`](super::RemotePort::request) returned.
+        /// The id the request was given when it was queued.
         id: RequestId,
         /// The value in use, or the error.
         result: Result<Command, Error>,
@@ -32,12 +33,12 @@ pub enum PortEvent {
     ModemState(ModemState),
     /// The server reported the line state (NOTIFY-LINESTATE).
     LineState(LineState),
-    /// The server asked us to stop sending (FLOWCONTROL-SUSPEND): writes
-    /// return `WouldBlock` and requests wait until [`Resumed`](Self::Resumed).
+    /// The server asked us to stop sending (FLOWCONTROL-SUSPEND): data is
+    /// held back, and requests wait, until [`Resumed`](Self::Resumed).
     Suspended,
     /// The server lets us send again (FLOWCONTROL-RESUME).
     Resumed,
-    /// The connection ended, for this reason. Reads return the data
-    /// received before, then 0; every other call fails.
+    /// The connection ended, for this reason. The data received before can
+    /// still be read; every other call fails.
     Closed(String),
 }

@@ -1,32 +1,17 @@
-//! Harness for the mio client's tests: a [`Driver`] that runs one remote
-//! port on its own `mio::Poll` and waits, with bounded waits, for what a
-//! test expects. The servers (the blocking crate's scripted ones and its
-//! loopback server, the mio server) and the test data come from the other
-//! test harnesses, included rather than copied.
-#![allow(dead_code, unreachable_pub, unused_imports)] // each test file uses part of it
-
-#[path = "../../../rfc2217-blocking/tests/client_common/mod.rs"]
-mod scripted;
-pub use rfc2217_testkit::random_bytes;
-pub use scripted::{agree, fake_server, loopback_server, run_session, url, Received};
-
-/// Starts a mio server for one device on a free TCP port of 127.0.0.1.
-pub fn mio_server(config: rfc2217_mio::ServerConfig) -> rfc2217_mio::RunningServer {
-    let _ = env_logger::builder().is_test(true).try_init();
-    let server = rfc2217_mio::Server::bind("127.0.0.1:0", config).expect("bind");
-    server.spawn().expect("spawn")
-}
+//! The blocking facade over the mio client: a [`Driver`] runs one remote
+//! port on its own `mio::Poll`, with the run loop of the crate docs, and
+//! waits (boundedly) for what its caller expects. Tests and the
+//! conformance suite use it to ask the mio client the questions they ask
+//! the thread client.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
+use crate::PATIENCE;
 use mio::{Events, Poll, Token};
-use rfc2217_mio::{Error, OpenOptions, PortEvent, RemotePort};
+use rfc2217_mio::{Error, OpenOptions, OpenOptionsExt, PortEvent, RemotePort};
 use rfc2217_proto::{Command, RequestId};
-
-/// How long any wait in a test may take before it fails.
-pub const PATIENCE: Duration = Duration::from_secs(10);
 
 const PORT: Token = Token(0);
 
@@ -35,7 +20,9 @@ const PORT: Token = Token(0);
 pub struct Driver {
     poll: Poll,
     events: Events,
+    /// The port, for what the facade does not wrap.
     pub port: RemotePort,
+    /// Events the caller has not taken yet, oldest first.
     pub inbox: VecDeque<PortEvent>,
 }
 
@@ -94,27 +81,57 @@ impl Driver {
 
     /// Turns the loop until `condition` holds; panics naming `what` after
     /// [`PATIENCE`].
-    pub fn until(&mut self, what: &str, mut condition: impl FnMut(&mut Driver) -> bool) {
-        let deadline = Instant::now() + PATIENCE;
+    pub fn until(&mut self, what: &str, condition: impl FnMut(&mut Driver) -> bool) {
+        assert!(
+            self.within(PATIENCE, condition),
+            "gave up waiting for {what}"
+        );
+    }
+
+    /// Turns the loop until `condition` holds or `patience` has passed;
+    /// whether it holds. For callers that report a wait that never ends
+    /// instead of failing a test.
+    pub fn within(
+        &mut self,
+        patience: Duration,
+        mut condition: impl FnMut(&mut Driver) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + patience;
         while !condition(self) {
-            assert!(Instant::now() < deadline, "gave up waiting for {what}");
-            self.turn(Duration::from_millis(50));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.turn(left.min(Duration::from_millis(50)));
         }
+        true
     }
 
     /// Waits for the first event `pick` accepts and takes it out of the inbox.
-    pub fn wait_for(&mut self, what: &str, mut pick: impl FnMut(&PortEvent) -> bool) -> PortEvent {
+    pub fn wait_for(&mut self, what: &str, pick: impl FnMut(&PortEvent) -> bool) -> PortEvent {
+        self.take_within(PATIENCE, pick)
+            .unwrap_or_else(|| panic!("gave up waiting for {what}"))
+    }
+
+    /// Takes the first event `pick` accepts out of the inbox, turning the
+    /// loop for at most `patience`.
+    pub fn take_within(
+        &mut self,
+        patience: Duration,
+        mut pick: impl FnMut(&PortEvent) -> bool,
+    ) -> Option<PortEvent> {
         let mut found = None;
-        self.until(what, |driver| {
+        self.within(patience, |driver| {
             if let Some(at) = driver.inbox.iter().position(&mut pick) {
                 found = driver.inbox.remove(at);
             }
             found.is_some()
         });
-        found.expect("found")
+        found
     }
 
-    /// Waits for the answer to request `id`.
+    /// Waits for the answer to request `id`. The port's own answer timeout
+    /// ends the wait long before [`PATIENCE`].
     pub fn answer(&mut self, id: RequestId) -> Result<Command, Error> {
         let event = self.wait_for(
             "an answer",

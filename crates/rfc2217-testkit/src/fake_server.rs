@@ -1,28 +1,15 @@
-//! Harness for the client tests: our loopback server, and scripted fake
-//! servers built from the core session for the cases a real server will
-//! not produce on demand (refusals, silence, suspension, wrong answers).
-#![allow(dead_code, unreachable_pub)] // each test file uses part of it
+//! Scripted fake servers built from the core's server session, for what a
+//! real server will not do on demand: refuse, stay silent, answer wrongly,
+//! suspend the client, vanish.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use rfc2217_blocking::{RunningServer, Server, ServerConfig};
 use rfc2217_proto::{
     self as proto, Command, Config, Instant, ServerEvent, Session, TRANSMIT_QUEUE_CAPACITY,
 };
-
-pub fn loopback_server() -> RunningServer {
-    let _ = env_logger::builder().is_test(true).try_init();
-    Server::bind("127.0.0.1:0", ServerConfig::loopback())
-        .and_then(Server::spawn)
-        .expect("a loopback server on 127.0.0.1")
-}
-
-pub fn url(addr: SocketAddr) -> String {
-    format!("rfc2217://{addr}")
-}
 
 /// A one-connection TCP server running `script` on the accepted socket.
 pub fn fake_server(
@@ -117,21 +104,4 @@ pub fn run_session(
 /// Answers every request with the value asked for.
 pub fn agree(session: &mut Session<proto::Server>, request: Command) {
     session.respond(request).expect("room for the answer");
-}
-
-/// 0xFF-rich pseudo-random bytes (a quarter of them 0xFF), reproducible.
-pub fn payload(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x % 4 == 0 {
-                0xFF
-            } else {
-                (x >> 24) as u8
-            }
-        })
-        .collect()
 }

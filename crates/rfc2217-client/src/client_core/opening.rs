@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use rfc2217_port::Error;
 use rfc2217_proto::{Command, RequestId};
+
+use crate::Error;
 
 /// An opening request and, once it ended, whether it was applied.
 struct Awaited {
@@ -57,7 +58,8 @@ impl Opening {
     }
 
     /// The port is open, or the first failure in the order the requests
-    /// were sent, as the blocking client reports it. Call once complete.
+    /// were sent (so a rejected baud rate is named before the DTR it
+    /// delayed). Call once complete.
     pub(super) fn verdict(self) -> Result<(), Error> {
         self.awaited
             .into_iter()

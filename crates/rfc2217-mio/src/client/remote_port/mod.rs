@@ -5,20 +5,17 @@ mod drive;
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use log::debug;
 use mio::event::Event;
 use mio::{Interest, Registry, Token};
-use rfc2217_port::{ClientOptions, Error, PortState};
+use rfc2217_client::{ClientCore, Error, OpenOptions, PortEvent, PortState};
 use rfc2217_proto::{
-    self as proto, Client, Command, Control, ModemState, Purge, RequestId, Session, Side,
-    TelnetOption, TRANSMIT_QUEUE_CAPACITY,
+    Command, ModemState, Purge, RequestId, Side, TelnetOption, TRANSMIT_QUEUE_CAPACITY,
 };
 
-use super::link::Link;
-use super::opening::Opening;
-use super::{OpenOptions, PortEvent};
+use super::socket::Socket;
+use super::OpenOptionsExt;
 
 /// Received data held for the caller; when it is full the port stops
 /// reading the socket, and TCP flow control slows the server down.
@@ -28,12 +25,8 @@ const RECEIVE_CAPACITY: usize = 64 * 1024;
 /// is full, stops taking the server's input that needs answers) until the
 /// socket drains.
 const OUTBOUND_CAPACITY: usize = 64 * 1024;
-/// Events held for the caller before the port stops reading the socket.
-const EVENT_CAPACITY: usize = 64;
 /// Data one `write` call encodes at most.
 const WRITE_CHUNK: usize = 8 * 1024;
-/// The shortest modem poll interval, so `poll_modem` cannot spin.
-const MIN_MODEM_POLL: Duration = Duration::from_millis(10);
 
 /// A serial port on an RFC 2217 server, driven without blocking by a
 /// `mio::Poll` the caller owns, next to any number of other ports and
@@ -66,71 +59,31 @@ const MIN_MODEM_POLL: Duration = Duration::from_millis(10);
 /// derives it from the port's state and touches the registration only when
 /// it changed.
 pub struct RemotePort {
-    name: String,
-    answer_timeout: Duration,
-    modem_max_age: Option<Duration>,
-    /// When the modem lines were last asked for.
-    modem_asked: Option<Instant>,
-    link: Link,
-    session: Session<Client>,
-    /// The session's clock starts here.
-    epoch: Instant,
-    received: VecDeque<u8>,
-    /// Bytes read from the socket that the session has not taken yet (it
+    /// Everything but the I/O.
+    core: ClientCore,
+    socket: Socket,
+    /// Bytes read from the socket that the core has not taken yet (it
     /// stops while the caller's buffers are full).
     held: Vec<u8>,
     outbound: VecDeque<u8>,
-    events: VecDeque<PortEvent>,
-    /// The caller's requests whose answers are awaited.
-    awaited: Vec<Awaited>,
-    /// The id the caller's next request gets. The port numbers requests
-    /// itself: the session names only those whose answers it awaits, and
-    /// every request gets its [`PortEvent::Answer`].
-    next_id: u16,
-    /// Until the port is open or failed to.
-    opening: Option<Opening>,
-    state: PortState,
-    /// Why the connection ended, once it has.
-    closed: Option<String>,
 }
 
 impl RemotePort {
     /// Starts opening `url` (`rfc2217://host:port[?options]`) with default
-    /// settings; see [`OpenOptions::connect`].
+    /// settings; see [`OpenOptionsExt::connect`].
     pub fn connect(url: &str) -> Result<Self, Error> {
         OpenOptions::from_url(url)?.connect()
     }
 
-    pub(super) fn start(options: ClientOptions) -> Result<Self, Error> {
-        let config = options.session_config()?;
-        let epoch = Instant::now();
-        let link = Link::connect(&options.address)?;
-        let session = Session::new(config, proto::Instant::ZERO);
+    pub(super) fn start(options: &OpenOptions) -> Result<Self, Error> {
+        let core = ClientCore::new(options, Instant::now(), RECEIVE_CAPACITY)?;
+        let socket = Socket::connect(options.address())?;
         let mut port = RemotePort {
-            name: options.name.clone(),
-            answer_timeout: options.answer_timeout,
-            modem_max_age: options.poll_modem.map(|age| age.max(MIN_MODEM_POLL)),
-            modem_asked: None,
-            link,
-            session,
-            epoch,
-            received: VecDeque::new(),
+            core,
+            socket,
             held: Vec::new(),
             outbound: VecDeque::new(),
-            events: VecDeque::new(),
-            awaited: Vec::new(),
-            next_id: 0,
-            opening: None,
-            state: PortState::default(),
-            closed: None,
         };
-        let mut opening = Opening::new(epoch);
-        for request in options.opening_requests() {
-            if let Some(id) = port.session.request(proto::Instant::ZERO, request)? {
-                opening.expect(id, request);
-            }
-        }
-        port.opening = Some(opening);
         port.transmit();
         Ok(port)
     }
@@ -139,48 +92,48 @@ impl RemotePort {
 
     /// The URL or address the port was opened with.
     pub fn name(&self) -> &str {
-        &self.name
+        self.core.name()
     }
 
     /// [`PortEvent::Opened`] was reported and the connection is up.
     pub fn is_open(&self) -> bool {
-        self.opening.is_none() && self.closed.is_none()
+        self.core.is_open()
     }
 
     /// The connection ended ([`PortEvent::Closed`] was queued).
     pub fn is_closed(&self) -> bool {
-        self.closed.is_some()
+        self.core.closed().is_some()
     }
 
     /// What the server last reported of the port: the settings in use, the
     /// control lines, the modem and line state.
     pub fn state(&self) -> &PortState {
-        &self.state
+        self.core.state()
     }
 
     /// The modem lines the server last reported, if it has.
     pub fn modem_state(&self) -> Option<ModemState> {
-        self.state.modem.map(|(lines, _)| lines)
+        self.state().modem.map(|(lines, _)| lines)
     }
 
     /// The server's signature, once it has sent one.
     pub fn server_signature(&self) -> Option<&[u8]> {
-        Some(self.state.signature.as_ref()?.as_bytes())
+        Some(self.state().signature.as_ref()?.as_bytes())
     }
 
     /// Whether a side of a Telnet option was agreed with the server.
     pub fn is_option_enabled(&self, option: TelnetOption, side: Side) -> bool {
-        self.session.is_option_enabled(option, side)
+        self.core.is_option_enabled(option, side)
     }
 
     /// The server has suspended our sending (FLOWCONTROL-SUSPEND).
     pub fn is_suspended_by_server(&self) -> bool {
-        self.session.is_suspended_by_peer()
+        self.core.is_suspended_by_server()
     }
 
     /// Bytes received and not yet read.
     pub fn bytes_to_read(&self) -> usize {
-        self.received.len()
+        self.core.bytes_to_read()
     }
 
     /// Bytes written (and commands) that the socket has not taken yet.
@@ -193,12 +146,12 @@ impl RemotePort {
     /// is under way); `None` once closed, or while it can take nothing in
     /// and has nothing to send.
     pub fn interest(&self) -> Option<Interest> {
-        if self.link.is_connecting() {
+        if self.socket.is_connecting() {
             return Some(Interest::WRITABLE);
         }
         let readable = self.wants_read().then_some(Interest::READABLE);
         let writable =
-            (self.link.is_connected() && !self.outbound.is_empty()).then_some(Interest::WRITABLE);
+            (self.socket.is_connected() && !self.outbound.is_empty()).then_some(Interest::WRITABLE);
         match (readable, writable) {
             (Some(readable), Some(writable)) => Some(readable | writable),
             (readable, writable) => readable.or(writable),
@@ -211,7 +164,7 @@ impl RemotePort {
     /// it needs now.
     pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
         let wanted = self.interest();
-        self.link.register(registry, token, wanted)
+        self.socket.register(registry, token, wanted)
     }
 
     /// Brings the registration up to date with [`interest`](Self::interest).
@@ -219,13 +172,13 @@ impl RemotePort {
     /// interest did not change.
     pub fn reregister(&mut self, registry: &Registry) -> io::Result<()> {
         let wanted = self.interest();
-        self.link.sync(registry, wanted)
+        self.socket.sync(registry, wanted)
     }
 
     /// Takes the port out of `registry` (before dropping it, or to stop
     /// driving it).
     pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
-        self.link.deregister(registry)
+        self.socket.deregister(registry)
     }
 
     // ----- B. inputs --------------------------------------------------------
@@ -233,11 +186,14 @@ impl RemotePort {
     /// Handles a `mio` event with the port's token: completes the connect,
     /// sends what waits, reads and decodes what arrived.
     pub fn handle_event(&mut self, event: &Event) {
-        if self.link.is_connecting() {
-            match self.link.poll_connect() {
+        if self.socket.is_connecting() {
+            match self.socket.poll_connect() {
                 Ok(true) => {}
                 Ok(false) => return,
-                Err(error) => return self.fail(error),
+                Err(error) => {
+                    self.core.fail(error);
+                    return self.transmit();
+                }
             }
         }
         // Room to write may let held input go on; new input comes with its
@@ -250,38 +206,27 @@ impl RemotePort {
     /// (reported as [`Error::NoAnswer`] answers, or an open failure) and
     /// the modem poll. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.closed.is_some() {
-            return;
+        // The negotiation timer bounds the connect too: while connecting,
+        // its end is the connect's failure.
+        let due = self.core.poll_timeout().is_some_and(|due| due <= now);
+        if due && self.socket.is_connecting() {
+            let error = self.socket.timed_out(self.core.answer_timeout());
+            self.core.fail(error);
         }
-        let session_now = self.session_time(now);
-        while self
-            .session
-            .poll_timeout()
-            .is_some_and(|deadline| deadline <= session_now)
-        {
-            self.session.handle_timeout(session_now);
-            if !self.drain_session_events() {
-                break; // nothing fired: the rest is not due
-            }
-        }
-        if self.modem_poll_due().is_some_and(|due| due <= now) {
-            self.modem_asked = Some(now);
-            // A full queue skips this poll; the next one is due soon.
-            let _ = self.session.query_modem_state();
-        }
+        self.core.handle_timeout(now);
         self.transmit();
     }
 
     // ----- C. commands ------------------------------------------------------
 
     /// Sends a request (any setting, control or query; the values are the
-    /// core's [`Command`]s, and `rfc2217_port` maps the `serialport` crate's
-    /// types to them). Requests are pipelined. Its
+    /// core's [`Command`]s, and `rfc2217_client` maps the `serialport`
+    /// crate's types to them). Requests are pipelined. Its
     /// [`PortEvent::Answer`] carries the value the server says is in use.
     pub fn request(&mut self, command: Command) -> Result<RequestId, Error> {
-        let id = self.queue(command)?;
+        let id = self.core.request(Instant::now(), command);
         self.transmit();
-        Ok(id)
+        id
     }
 
     /// Sets DTR and RTS together: both changes leave in one TCP segment
@@ -289,48 +234,30 @@ impl RemotePort {
     /// `Err` the DTR change may have been queued (when only the second
     /// request found the queue full); its answer comes as any other.
     pub fn set_dtr_rts(&mut self, dtr: bool, rts: bool) -> Result<[RequestId; 2], Error> {
-        let dtr = self.queue(Command::SetControl(if dtr {
-            Control::DtrOn
-        } else {
-            Control::DtrOff
-        }));
-        let rts = self.queue(Command::SetControl(if rts {
-            Control::RtsOn
-        } else {
-            Control::RtsOff
-        }));
+        let ids = self.core.set_dtr_rts(Instant::now(), dtr, rts);
         self.transmit();
-        Ok([dtr?, rts?])
+        ids
     }
 
     /// Empties the server's buffers (and, for receive, ours).
     pub fn purge(&mut self, purge: Purge) -> Result<RequestId, Error> {
-        if matches!(purge, Purge::Receive | Purge::Both) {
-            self.received.clear();
-        }
-        self.request(Command::PurgeData(purge))
+        let id = self.core.purge(Instant::now(), purge);
+        self.drive(true); // reading may have stopped for want of room
+        id
     }
 
     /// A barrier, the remote port's flush: its [`PortEvent::Answer`] comes
     /// once the server has processed everything written before it.
     pub fn barrier(&mut self) -> Result<RequestId, Error> {
-        self.usable()?;
-        let session = self.session.barrier(self.session_time(Instant::now()))?;
-        let id = self.next_id();
-        self.awaited.push(Awaited {
-            session,
-            id,
-            request: Command::SetBaudRate(0),
-        });
+        let id = self.core.barrier(Instant::now());
         self.transmit();
-        Ok(id)
+        id
     }
 
     /// Asks the server for the modem lines; they come as
     /// [`PortEvent::ModemState`] (if the server answers polls).
     pub fn query_modem_state(&mut self) -> Result<(), Error> {
-        self.usable()?;
-        self.session.query_modem_state()?;
+        self.core.query_modem_state(Instant::now())?;
         self.transmit();
         Ok(())
     }
@@ -338,8 +265,7 @@ impl RemotePort {
     /// Asks the server for the line state; it comes as
     /// [`PortEvent::LineState`] (if the server answers polls).
     pub fn query_line_state(&mut self) -> Result<(), Error> {
-        self.usable()?;
-        self.session.query_line_state()?;
+        self.core.query_line_state()?;
         self.transmit();
         Ok(())
     }
@@ -349,8 +275,9 @@ impl RemotePort {
     /// The next event, oldest first.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<PortEvent> {
-        let event = self.events.pop_front()?;
-        if self.events.len() + 1 == EVENT_CAPACITY {
+        let had_room = self.core.has_room_for_input();
+        let event = self.core.poll_event()?;
+        if !had_room {
             self.drive(true); // reading had stopped for want of room
         }
         Some(event)
@@ -360,89 +287,21 @@ impl RemotePort {
     /// With many ports, poll for at most the earliest of theirs.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.closed.is_some() {
-            return None;
-        }
-        let session = self
-            .session
-            .poll_timeout()
-            .map(|deadline| self.epoch + Duration::from_micros(deadline.as_micros()));
-        match (session, self.modem_poll_due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    // ----- internals ----------------------------------------------------------
-
-    /// Queues a request in the session (not yet transmitted).
-    fn queue(&mut self, command: Command) -> Result<RequestId, Error> {
-        self.usable()?;
-        debug!("{}: request {command}", self.name);
-        let now = self.session_time(Instant::now());
-        let queued = self.session.request(now, command)?;
-        let id = self.next_id();
-        match queued {
-            Some(session) => self.awaited.push(Awaited {
-                session,
-                id,
-                request: command,
-            }),
-            // Not awaited: done once sent.
-            None => self.events.push_back(PortEvent::Answer {
-                id,
-                result: Ok(command),
-            }),
-        }
-        Ok(id)
-    }
-
-    /// The id for the caller's next request.
-    fn next_id(&mut self) -> RequestId {
-        let id = RequestId(self.next_id);
-        self.next_id = self.next_id.wrapping_add(1);
-        id
+        self.core.poll_timeout()
     }
 
     fn usable(&self) -> Result<(), Error> {
-        match &self.closed {
-            Some(reason) => Err(Error::Closed(reason.clone())),
+        match self.core.closed() {
+            Some(reason) => Err(Error::Closed(reason.to_owned())),
             None => Ok(()),
         }
     }
-
-    /// The session's clock at `now`.
-    fn session_time(&self, now: Instant) -> proto::Instant {
-        let micros = now.saturating_duration_since(self.epoch).as_micros();
-        proto::Instant::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
-    }
-
-    /// When the modem lines are next asked for: `poll_modem`'s maximum age
-    /// after the later of the last report and the last question.
-    fn modem_poll_due(&self) -> Option<Instant> {
-        let max_age = self.modem_max_age.filter(|_| self.is_open())?;
-        let reported = self.state.modem.map(|(_, at)| at);
-        let last = reported.max(self.modem_asked)?;
-        Some(last + max_age)
-    }
-}
-
-/// A caller's request whose answer the session awaits.
-struct Awaited {
-    /// The session's id for it.
-    session: RequestId,
-    /// The id the caller was given.
-    id: RequestId,
-    request: Command,
 }
 
 impl std::fmt::Debug for RemotePort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemotePort")
-            .field("name", &self.name)
-            .field("open", &self.is_open())
-            .field("closed", &self.closed)
-            .field("state", &self.state)
+            .field("core", &self.core)
             .finish_non_exhaustive()
     }
 }
@@ -454,17 +313,14 @@ impl Read for RemotePort {
         if buf.is_empty() {
             return Ok(0);
         }
-        if self.received.is_empty() {
-            return match self.closed {
+        if self.core.bytes_to_read() == 0 {
+            return match self.core.closed() {
                 Some(_) => Ok(0),
                 None => Err(io::ErrorKind::WouldBlock.into()),
             };
         }
-        let was_full = self.received.len() >= RECEIVE_CAPACITY || !self.held.is_empty();
-        let n = buf.len().min(self.received.len());
-        for (slot, byte) in buf.iter_mut().zip(self.received.drain(..n)) {
-            *slot = byte;
-        }
+        let was_full = !self.core.has_room_for_input() || !self.held.is_empty();
+        let n = self.core.read(buf);
         if was_full {
             self.drive(true); // reading had stopped for want of room
         }
@@ -483,15 +339,12 @@ impl Write for RemotePort {
         }
         self.flush_outbound();
         self.usable()?;
-        let blocked = !self.is_open()
-            || !self.session.is_ready_for_data()
-            || self.outbound.len() >= OUTBOUND_CAPACITY;
-        if blocked {
+        if !self.core.is_ready_for_data() || self.outbound.len() >= OUTBOUND_CAPACITY {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY + 2 * WRITE_CHUNK];
         let chunk = &data[..data.len().min(WRITE_CHUNK)];
-        let encoded = self.session.encode_data(chunk, &mut out);
+        let encoded = self.core.encode_data(chunk, &mut out);
         self.send(&out[..encoded.written]);
         match encoded.consumed {
             0 => Err(io::ErrorKind::WouldBlock.into()),

@@ -1,63 +1,49 @@
-//! The mio client against the blocking crate's loopback server: what is
-//! particular to a non-blocking port (its interest, its bounded receive
-//! buffer, the end of the connection, several ports on one poll). The
-//! matrix covers every setting and data both ways.
-
-mod client_common;
+//! What only the mio client has: the interest it registers with, events
+//! instead of waits, `WouldBlock` before the open, and several ports on one
+//! poll.
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
 
-use client_common::{loopback_server, random_bytes, url, Driver, PATIENCE};
 use mio::{Events, Interest, Poll, Token};
-use rfc2217_mio::{Error, OpenOptions, PortEvent, RemotePort};
-use rfc2217_proto::{Command, Side, TelnetOption};
+use rfc2217_mio::{Error, OpenOptions, OpenOptionsExt, PortEvent, RemotePort};
+use rfc2217_server::ServerConfig;
+use rfc2217_testkit::fake_server::fake_server;
+use rfc2217_testkit::mio_facade::Driver;
+use rfc2217_testkit::random_bytes;
+use rfc2217_testkit::ServerKind;
+use rfc2217_testkit::PATIENCE;
 
 #[test]
-fn opens_from_a_url_and_reports_the_settings_in_use() {
-    let server = loopback_server();
-    let options = OpenOptions::from_url(&url(server.local_addr())).unwrap();
-    let mut driver = Driver::connect(options);
-    // Nothing is taken before the port is open.
+fn nothing_is_written_before_the_port_is_open() {
+    let server = ServerKind::Mio.start(ServerConfig::loopback());
+    let mut driver = Driver::connect(OpenOptions::new(server.local_addr().to_string()));
     assert_eq!(
         driver.port.write(b"early").unwrap_err().kind(),
         io::ErrorKind::WouldBlock
     );
     driver.wait_for("the open", |event| matches!(event, PortEvent::Opened));
     assert!(driver.port.is_open());
-    let state = driver.port.state();
-    assert_eq!(state.baud_rate, Some(9600));
-    assert_eq!((state.dtr, state.rts), (Some(true), Some(true)));
-    driver.until("the signature", |d| d.port.server_signature().is_some());
-    let answer = driver.request(Command::SetBaudRate(115_200)).unwrap();
-    assert_eq!(answer, Command::SetBaudRate(115_200));
-    let mut echo = Vec::new();
-    driver.write_all(b"AT\r\xff\x00", &mut echo);
-    driver.read_to(&mut echo, 5);
-    assert_eq!(echo, b"AT\r\xff\x00");
 }
 
 #[test]
-fn keep_settings_opens_without_touching_the_port() {
-    let server = loopback_server();
-    let options = OpenOptions::new(server.local_addr().to_string()).keep_settings();
-    let mut driver = Driver::open(options).unwrap();
-    // Nothing was set, so nothing is known until asked.
-    let state = driver.port.state();
-    assert_eq!((state.baud_rate, state.dtr, state.rts), (None, None, None));
-    assert!(driver
-        .port
-        .is_option_enabled(TelnetOption::Binary, Side::Local));
-    assert!(driver
-        .port
-        .is_option_enabled(TelnetOption::ComPort, Side::Local));
-    let in_use = driver.request(Command::SetBaudRate(0)).unwrap();
-    assert!(matches!(in_use, Command::SetBaudRate(rate) if rate != 0));
+fn an_open_failure_is_reported_once_then_closed() {
+    let (addr, _server) = fake_server(|mut stream| {
+        // Refuse our WILL COM-PORT and offer nothing.
+        let _ = stream.write_all(&[255, 254, 44]);
+        let mut sink = [0u8; 1024];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    });
+    let options = OpenOptions::new(addr.to_string()).answer_timeout(Duration::from_millis(300));
+    let mut driver = Driver::connect(options);
+    driver.wait_for("the failure", |e| matches!(e, PortEvent::OpenFailed(_)));
+    driver.wait_for("the end", |e| matches!(e, PortEvent::Closed(_)));
+    assert!(driver.inbox.is_empty(), "{:?}", driver.inbox);
 }
 
 #[test]
 fn interest_follows_the_state_and_a_full_receive_buffer_stops_reading() {
-    let server = loopback_server();
+    let server = ServerKind::Thread.start(ServerConfig::loopback());
     let options = OpenOptions::new(server.local_addr().to_string());
     let mut driver = Driver::connect(options);
     assert_eq!(
@@ -86,13 +72,10 @@ fn interest_follows_the_state_and_a_full_receive_buffer_stops_reading() {
 }
 
 #[test]
-fn the_end_of_the_connection_is_an_event_and_reads_see_the_data_first() {
-    let server = loopback_server();
+fn the_end_of_the_connection_is_an_event_and_the_port_wants_nothing_more() {
+    let server = ServerKind::Thread.start(ServerConfig::loopback());
     let mut driver = Driver::open(OpenOptions::new(server.local_addr().to_string())).unwrap();
-    let mut echo = Vec::new();
-    driver.write_all(b"last words", &mut echo);
-    driver.until("the echo", |d| d.port.bytes_to_read() == 10);
-    server.shutdown().unwrap();
+    server.shutdown().expect("the server stops");
     let event = driver.wait_for("the end", |e| matches!(e, PortEvent::Closed(_)));
     let PortEvent::Closed(reason) = event else {
         unreachable!()
@@ -101,23 +84,17 @@ fn the_end_of_the_connection_is_an_event_and_reads_see_the_data_first() {
     assert!(driver.port.is_closed() && !driver.port.is_open());
     assert_eq!(driver.port.interest(), None);
     assert_eq!(driver.port.poll_timeout(), None);
-    driver.read_available(&mut echo);
-    assert_eq!(echo, b"last words");
-    let mut buffer = [0u8; 4];
-    assert_eq!(driver.port.read(&mut buffer).unwrap(), 0);
     let error = driver.port.write(b"x").unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
-    assert!(
-        error.to_string().starts_with("connection closed"),
-        "{error}"
-    );
-    let refused = driver.port.request(Command::SetBaudRate(0)).unwrap_err();
-    assert!(matches!(refused, Error::Closed(_)), "{refused}");
+    let refused = driver.port.request(rfc2217_proto::Command::SetBaudRate(0));
+    assert!(matches!(refused, Err(Error::Closed(_))), "{refused:?}");
 }
 
 #[test]
 fn several_ports_share_one_poll_and_one_timeout() {
-    let servers: Vec<_> = (0..3).map(|_| loopback_server()).collect();
+    let servers: Vec<_> = (0..3)
+        .map(|_| ServerKind::Thread.start(ServerConfig::loopback()))
+        .collect();
     let mut poll = Poll::new().unwrap();
     let mut ports: Vec<RemotePort> = servers
         .iter()

@@ -10,7 +10,7 @@ use std::vec;
 use log::debug;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use rfc2217_port::Error;
+use rfc2217_client::Error;
 
 /// Where the connection stands.
 enum Stage {
@@ -31,7 +31,9 @@ struct Registration {
     interest: Option<Interest>,
 }
 
-pub(super) struct Link {
+/// A remote port's TCP socket: connecting (address after address), then
+/// connected, then closed, and its registration.
+pub(super) struct Socket {
     address: String,
     stream: TcpStream,
     stage: Stage,
@@ -41,27 +43,27 @@ pub(super) struct Link {
     retired: Option<TcpStream>,
 }
 
-impl Link {
+impl Socket {
     /// Resolves `address` (`host:port`; a name is resolved by the system,
     /// which may block) and starts connecting to the first address.
-    pub(super) fn connect(address: &str) -> Result<Link, Error> {
+    pub(super) fn connect(address: &str) -> Result<Socket, Error> {
         let failed = |source| Error::Connect {
             address: address.to_owned(),
             source,
         };
         let addresses = address.to_socket_addrs().map_err(failed)?.collect();
-        Link::connect_to(address, addresses)
+        Socket::connect_to(address, addresses)
     }
 
     /// Starts connecting to the first of `addresses` (what `address`
     /// resolved to) that takes a connect.
-    fn connect_to(address: &str, addresses: Vec<SocketAddr>) -> Result<Link, Error> {
+    fn connect_to(address: &str, addresses: Vec<SocketAddr>) -> Result<Socket, Error> {
         let mut rest = addresses.into_iter();
         let stream = start(&mut rest).map_err(|source| Error::Connect {
             address: address.to_owned(),
             source,
         })?;
-        Ok(Link {
+        Ok(Socket {
             address: address.to_owned(),
             stream,
             stage: Stage::Connecting { rest },
@@ -225,16 +227,17 @@ mod tests {
     use super::*;
 
     /// Polls until the connect under way ends.
-    fn finish(link: &mut Link, poll: &mut Poll) -> Result<(), Error> {
+    fn finish(socket: &mut Socket, poll: &mut Poll) -> Result<(), Error> {
         let mut events = Events::with_capacity(4);
         for _ in 0..100 {
             poll.poll(&mut events, Some(Duration::from_millis(50)))
                 .unwrap();
-            if !events.is_empty() && link.poll_connect()? {
+            if !events.is_empty() && socket.poll_connect()? {
                 return Ok(());
             }
             // A new attempt's socket is registered here.
-            link.sync(poll.registry(), Some(Interest::WRITABLE))
+            socket
+                .sync(poll.registry(), Some(Interest::WRITABLE))
                 .unwrap();
         }
         panic!("the connect never ended");
@@ -250,29 +253,31 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let listening = listener.local_addr().unwrap();
         let addresses = vec![refusing_address(), listening];
-        let mut link = Link::connect_to("lab:2217", addresses).unwrap();
+        let mut socket = Socket::connect_to("lab:2217", addresses).unwrap();
         let mut poll = Poll::new().unwrap();
-        link.register(poll.registry(), Token(7), Some(Interest::WRITABLE))
+        socket
+            .register(poll.registry(), Token(7), Some(Interest::WRITABLE))
             .unwrap();
-        finish(&mut link, &mut poll).unwrap();
-        assert!(link.is_connected());
-        assert_eq!(link.stream().peer_addr().unwrap(), listening);
-        link.deregister(poll.registry()).unwrap();
+        finish(&mut socket, &mut poll).unwrap();
+        assert!(socket.is_connected());
+        assert_eq!(socket.stream().peer_addr().unwrap(), listening);
+        socket.deregister(poll.registry()).unwrap();
     }
 
     #[test]
     fn when_every_address_refuses_the_error_names_the_address() {
         let addresses = vec![refusing_address(), refusing_address()];
-        let mut link = Link::connect_to("lab:2217", addresses).unwrap();
+        let mut socket = Socket::connect_to("lab:2217", addresses).unwrap();
         let mut poll = Poll::new().unwrap();
-        link.register(poll.registry(), Token(7), Some(Interest::WRITABLE))
+        socket
+            .register(poll.registry(), Token(7), Some(Interest::WRITABLE))
             .unwrap();
-        let error = finish(&mut link, &mut poll).unwrap_err();
+        let error = finish(&mut socket, &mut poll).unwrap_err();
         let message = error.to_string();
         assert!(
             message.starts_with("cannot connect to lab:2217: "),
             "{message}"
         );
-        assert!(!link.is_connecting() && !link.is_connected());
+        assert!(!socket.is_connecting() && !socket.is_connected());
     }
 }
