@@ -35,3 +35,9 @@ mod server;
 
 pub use client::*;
 pub use server::*;
+
+/// The README's Rust examples, compiled (and, where they need no server,
+/// run) as doctests, so the README cannot fall behind the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;

@@ -6,7 +6,7 @@
 //! cargo run -p rfc2217-mio --example many_ports -- rfc2217://lab-1:2217 rfc2217://lab-2:2217?timeout=5
 //! ```
 //!
-//! Without URLs it serves three `loop://` ports itself (the mio server, on
+//! Without URLs it serves three `loop://` devices itself (the mio server, on
 //! a thread of its own) and uses those, so every line comes back.
 
 use std::io::{ErrorKind, Read, Write};

@@ -9,10 +9,10 @@
 //! Options: `--sessions N` (default 1000), `--bytes B` echoed per session
 //! (default 262144), `--ff-percent P` more 0xFF bytes in the payload than
 //! the one in 256 of random bytes (default 0), `--poll-ms MS` modem poll
-//! interval of the server's ports (default 1000).
+//! interval of the server's devices (default 1000).
 //!
 //! The server runs in a child process (this program with `--serve`), so
-//! its resident memory is its own: one `loop://` port per session (a port
+//! its resident memory is its own: one `loop://` device per session (a device
 //! serves one client at a time), all on one thread. The parent raises its
 //! file-descriptor limit to the hard limit, as does the child, and caps the
 //! session count to what the limit allows (the server needs a listener and
@@ -86,14 +86,14 @@ fn raise_fd_limit() -> u64 {
     512
 }
 
-/// The child: a server with `ports` loop:// ports; prints their addresses,
+/// The child: a server with `devices` loop:// devices; prints their addresses,
 /// serves until its stdin closes, then prints its counters.
-fn serve(ports: usize, poll_ms: u64) -> Result<(), Box<dyn std::error::Error>> {
+fn serve(devices: usize, poll_ms: u64) -> Result<(), Box<dyn std::error::Error>> {
     raise_fd_limit();
     let config = ServerConfig::loopback().with_modem_poll_interval(Duration::from_millis(poll_ms));
     let mut server = Server::new()?;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    for _ in 0..ports {
+    for _ in 0..devices {
         writeln!(out, "{}", server.add_device("127.0.0.1:0", config.clone())?)?;
     }
     writeln!(out, "ready")?;
@@ -113,7 +113,7 @@ fn run(
     ff_percent: u32,
     poll_ms: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    println!("starting a server with {sessions} loop:// ports (modem poll {poll_ms} ms)");
+    println!("starting a server with {sessions} loop:// devices (modem poll {poll_ms} ms)");
     let mut child = Command::new(std::env::current_exe()?)
         .args([
             "--serve",
@@ -127,7 +127,7 @@ fn run(
     let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?);
     let addrs = read_addrs(&mut lines)?;
     let idle_rss = rss_kib(&child)?;
-    println!("server RSS with {sessions} ports and no client: {idle_rss} KiB");
+    println!("server RSS with {sessions} devices and no client: {idle_rss} KiB");
 
     let mut clients = Clients::connect(&addrs)?;
     let started = Instant::now();
