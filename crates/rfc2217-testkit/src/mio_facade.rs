@@ -29,39 +29,67 @@ pub struct Driver {
 impl Driver {
     /// Connects and registers; the port is not open yet.
     pub fn connect(options: OpenOptions) -> Driver {
+        Driver::start(options).expect("connecting starts")
+    }
+
+    /// Connects and waits until the port is open (or fails to); a port
+    /// that does neither within [`PATIENCE`] is an error.
+    pub fn open(options: OpenOptions) -> Result<Driver, Error> {
+        Driver::open_within(options, PATIENCE)
+    }
+
+    /// Connects and waits at most `patience` until the port is open: the
+    /// open's own error if it failed, a [`TimedOut`](io::ErrorKind::TimedOut)
+    /// error if it neither opened nor failed in time (its own timeouts
+    /// should have ended the open first). For callers that report such a
+    /// peer instead of failing a test.
+    pub fn open_within(options: OpenOptions, patience: Duration) -> Result<Driver, Error> {
+        let mut driver = Driver::start(options)?;
+        let opened = driver.take_within(patience, |event| {
+            matches!(event, PortEvent::Opened | PortEvent::OpenFailed(_))
+        });
+        match opened {
+            Some(PortEvent::OpenFailed(error)) => Err(error),
+            Some(_) => Ok(driver),
+            None => Err(Error::Io(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the port reported neither Opened nor OpenFailed within {} s",
+                    patience.as_secs_f64()
+                ),
+            ))),
+        }
+    }
+
+    /// Connects and registers, or says why connecting could not start.
+    fn start(options: OpenOptions) -> Result<Driver, Error> {
         let _ = env_logger::builder().is_test(true).try_init();
-        let poll = Poll::new().expect("a mio poll");
-        let mut port = options.connect().expect("connecting starts");
-        port.register(poll.registry(), PORT).expect("register");
-        Driver {
+        let poll = Poll::new().map_err(Error::Io)?;
+        let mut port = options.connect()?;
+        port.register(poll.registry(), PORT).map_err(Error::Io)?;
+        Ok(Driver {
             poll,
             events: Events::with_capacity(16),
             port,
             inbox: VecDeque::new(),
-        }
-    }
-
-    /// Connects and waits until the port is open (or fails to).
-    pub fn open(options: OpenOptions) -> Result<Driver, Error> {
-        let mut driver = Driver::connect(options);
-        match driver.wait_for("the open", |event| {
-            matches!(event, PortEvent::Opened | PortEvent::OpenFailed(_))
-        }) {
-            PortEvent::OpenFailed(error) => Err(error),
-            _ => Ok(driver),
-        }
+        })
     }
 
     /// One turn of the loop: wait for the socket or the port's deadline
-    /// (at most `wait`), hand over what happened, collect the events.
+    /// (at most `wait`), hand over what happened, collect the events. A
+    /// signal that cuts the wait short makes a shorter turn. Only our own
+    /// poll failing panics: nothing a peer does can make it fail.
     pub fn turn(&mut self, wait: Duration) {
         let now = Instant::now();
         let timeout = self.port.poll_timeout().map_or(wait, |deadline| {
             deadline.saturating_duration_since(now).min(wait)
         });
-        self.poll
-            .poll(&mut self.events, Some(timeout))
-            .expect("poll");
+        match self.poll.poll(&mut self.events, Some(timeout)) {
+            Err(error) if error.kind() != io::ErrorKind::Interrupted => {
+                panic!("the mio poll failed: {error}")
+            }
+            _ => {}
+        }
         for event in self.events.iter() {
             self.port.handle_event(event);
         }
@@ -77,6 +105,25 @@ impl Driver {
         self.port
             .reregister(self.poll.registry())
             .expect("reregister");
+    }
+
+    /// Turns the loop for `duration`, whatever happens: time for the port
+    /// to act on its own (its timers, the server's messages).
+    pub fn idle(&mut self, duration: Duration) {
+        self.within(duration, |_| false);
+    }
+
+    /// The connection's end, if it has come: [`Error::Closed`] with the
+    /// reason of the [`PortEvent::Closed`] still in the inbox (empty if the
+    /// event was taken out already).
+    pub fn closed(&self) -> Option<Error> {
+        self.port.is_closed().then(|| {
+            let reason = self.inbox.iter().find_map(|event| match event {
+                PortEvent::Closed(reason) => Some(reason.clone()),
+                _ => None,
+            });
+            Error::Closed(reason.unwrap_or_default())
+        })
     }
 
     /// Turns the loop until `condition` holds; panics naming `what` after
@@ -133,12 +180,24 @@ impl Driver {
     /// Waits for the answer to request `id`. The port's own answer timeout
     /// ends the wait long before [`PATIENCE`].
     pub fn answer(&mut self, id: RequestId) -> Result<Command, Error> {
-        let event = self.wait_for(
-            "an answer",
+        self.answer_within(id, PATIENCE)
+            .unwrap_or_else(|| panic!("gave up waiting for an answer"))
+    }
+
+    /// Waits at most `patience` for the answer to request `id`; `None` if
+    /// none came (the port's own answer timeout should have given one).
+    /// For callers that report such a wait instead of failing a test.
+    pub fn answer_within(
+        &mut self,
+        id: RequestId,
+        patience: Duration,
+    ) -> Option<Result<Command, Error>> {
+        let event = self.take_within(
+            patience,
             |event| matches!(event, PortEvent::Answer { id: answered, .. } if *answered == id),
         );
-        match event {
-            PortEvent::Answer { result, .. } => result,
+        match event? {
+            PortEvent::Answer { result, .. } => Some(result),
             other => unreachable!("{other:?}"),
         }
     }
