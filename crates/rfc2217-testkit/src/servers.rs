@@ -30,6 +30,18 @@ impl ServerKind {
     /// (the mio server: one server; the thread server: one per device, as
     /// it serves one device).
     pub fn start_many(self, configs: Vec<ServerConfig>) -> TestServer {
+        self.try_start_many(configs)
+            .unwrap_or_else(|error| panic!("cannot start the {self}: {error}"))
+    }
+
+    /// Starts this server for `config`, or says why it could not: for
+    /// callers that report a server that did not start instead of failing
+    /// a test.
+    pub fn try_start(self, config: ServerConfig) -> io::Result<TestServer> {
+        self.try_start_many(vec![config])
+    }
+
+    fn try_start_many(self, configs: Vec<ServerConfig>) -> io::Result<TestServer> {
         let _ = env_logger::builder().is_test(true).try_init();
         let running = match self {
             ServerKind::Thread => Running::Thread(
@@ -39,21 +51,20 @@ impl ServerKind {
                         let server = rfc2217_blocking::Server::bind("127.0.0.1:0", config);
                         server.and_then(rfc2217_blocking::Server::spawn)
                     })
-                    .collect::<io::Result<_>>()
-                    .expect("start the thread server"),
+                    .collect::<io::Result<_>>()?,
             ),
             ServerKind::Mio => {
-                let mut server = rfc2217_mio::Server::new().expect("poll");
+                let mut server = rfc2217_mio::Server::new()?;
                 for config in configs {
-                    server.add_device("127.0.0.1:0", config).expect("bind");
+                    server.add_device("127.0.0.1:0", config)?;
                 }
-                Running::Mio(server.spawn().expect("spawn the mio server"))
+                Running::Mio(server.spawn()?)
             }
         };
-        TestServer {
+        Ok(TestServer {
             kind: self,
             running,
-        }
+        })
     }
 
     /// The signature a server of this kind sends by default starts with
