@@ -17,7 +17,6 @@
 mod blocking_client;
 mod leg;
 mod mio_client;
-mod mio_facade;
 mod scenarios;
 
 use std::net::SocketAddr;
