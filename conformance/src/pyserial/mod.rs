@@ -149,10 +149,14 @@ fn run_against(server: Server, payloads: &Payloads, cli: &Result<PathBuf, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rfc2217_testkit::ServerKind;
 
     #[test]
     fn every_scenario_but_signature_gets_a_cell_per_server() {
-        let cells = every(Server::Mio, &Outcome::Missing(MISSING.into()));
+        let cells = every(
+            Server::InProcess(ServerKind::Mio),
+            &Outcome::Missing(MISSING.into()),
+        );
         let names: Vec<&str> = cells.iter().map(|cell| cell.scenario.as_str()).collect();
         assert_eq!(names.len(), LIVE_SCENARIOS.len() - 1);
         assert!(!names.contains(&"signature"));

@@ -1,9 +1,9 @@
 //! Our servers for pyserial's client: the blocking server and the mio
-//! server in this process, and the CLI's `rfc2217 serve` as a child
-//! process (built first), each serving a pty on a free loopback port.
+//! server in this process (started by the test kit, as our tests start
+//! them), and the CLI's `rfc2217 serve` as a child process (built first),
+//! each serving a pty on a free loopback address.
 
 use std::env;
-use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use rfc2217_device::PtyPair;
 use rfc2217_server::ServerConfig;
+use rfc2217_testkit::{ServerKind, TestServer};
 
 use super::process_io::{lines_of, read_all, tail, wait_for};
 use crate::paths;
@@ -24,23 +25,25 @@ const PROCESS_WAIT: Duration = Duration::from_secs(5);
 /// Which of our servers the client talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Server {
-    /// `rfc2217_blocking::Server`.
-    Blocking,
-    /// `rfc2217_mio::Server`.
-    Mio,
+    /// `rfc2217_blocking::Server` or `rfc2217_mio::Server`, in this process.
+    InProcess(ServerKind),
     /// `rfc2217 serve`.
     Cli,
 }
 
 impl Server {
     /// Every server, in report order.
-    pub(super) const ALL: [Server; 3] = [Server::Blocking, Server::Mio, Server::Cli];
+    pub(super) const ALL: [Server; 3] = [
+        Server::InProcess(ServerKind::Thread),
+        Server::InProcess(ServerKind::Mio),
+        Server::Cli,
+    ];
 
     /// The server's half of a cell's peer.
     pub(super) fn name(self) -> &'static str {
         match self {
-            Server::Blocking => "blocking-server",
-            Server::Mio => "mio-server",
+            Server::InProcess(ServerKind::Thread) => "blocking-server",
+            Server::InProcess(ServerKind::Mio) => "mio-server",
             Server::Cli => "cli-serve",
         }
     }
@@ -71,12 +74,10 @@ pub(super) fn build_cli() -> Result<PathBuf, String> {
     Ok(paths::target_dir().join("debug").join("rfc2217"))
 }
 
-/// One of our servers, serving a pty on a free loopback port.
+/// One of our servers, serving a pty on a free loopback address.
 pub(super) enum Running {
-    /// The blocking server, on threads of this process.
-    Blocking(rfc2217_blocking::RunningServer),
-    /// The mio server, on a thread of this process.
-    Mio(rfc2217_mio::RunningServer),
+    /// The blocking server or the mio server, on threads of this process.
+    InProcess(TestServer),
     /// `rfc2217 serve`, a child process.
     Cli {
         /// Where it listens, as it printed.
@@ -96,18 +97,11 @@ impl Running {
         cli: &Result<PathBuf, String>,
     ) -> Result<Running, String> {
         const ANY_ADDRESS: &str = "127.0.0.1:0";
-        let failed = |error: io::Error| format!("cannot start the server: {error}");
         match server {
-            Server::Blocking => {
-                rfc2217_blocking::Server::bind(ANY_ADDRESS, ServerConfig::new(pair.spec()))
-                    .and_then(rfc2217_blocking::Server::spawn)
-                    .map(Running::Blocking)
-                    .map_err(failed)
-            }
-            Server::Mio => rfc2217_mio::Server::bind(ANY_ADDRESS, ServerConfig::new(pair.spec()))
-                .and_then(rfc2217_mio::Server::spawn)
-                .map(Running::Mio)
-                .map_err(failed),
+            Server::InProcess(kind) => kind
+                .try_start(ServerConfig::new(pair.spec()))
+                .map(Running::InProcess)
+                .map_err(|error| format!("cannot start the {kind}: {error}")),
             Server::Cli => {
                 Running::start_cli(cli.as_ref().map_err(Clone::clone)?, pair, ANY_ADDRESS)
             }
@@ -117,8 +111,7 @@ impl Running {
     /// Where the server listens.
     pub(super) fn addr(&self) -> SocketAddr {
         match self {
-            Running::Blocking(running) => running.local_addr(),
-            Running::Mio(running) => running.local_addr(),
+            Running::InProcess(running) => running.local_addr(),
             Running::Cli { addr, .. } => *addr,
         }
     }
@@ -161,14 +154,13 @@ impl Running {
     /// Stops the server; says what went wrong on the way, if anything.
     pub(super) fn stop(self) -> Option<String> {
         match self {
-            Running::Blocking(running) => running
-                .shutdown()
-                .err()
-                .map(|error| format!("the blocking server stopped with an error: {error}")),
-            Running::Mio(running) => running
-                .shutdown()
-                .err()
-                .map(|error| format!("the mio server stopped with an error: {error}")),
+            Running::InProcess(running) => {
+                let kind = running.kind();
+                running
+                    .shutdown()
+                    .err()
+                    .map(|error| format!("the {kind} stopped with an error: {error}"))
+            }
             Running::Cli {
                 mut child, stderr, ..
             } => {
