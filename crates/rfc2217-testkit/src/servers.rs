@@ -41,6 +41,8 @@ impl ServerKind {
         self.try_start_many(vec![config])
     }
 
+    /// [`start_many`](Self::start_many), with the error returned: what
+    /// both starts share.
     fn try_start_many(self, configs: Vec<ServerConfig>) -> io::Result<TestServer> {
         let _ = env_logger::builder().is_test(true).try_init();
         let running = match self {
