@@ -33,6 +33,9 @@ pub(crate) struct Core {
     answers: HashMap<RequestId, Result<Command, Error>>,
     /// The opening's verdict, until `open` takes it.
     opened: Option<Result<(), Error>>,
+    /// The reader thread waits for the session's transmit queue to be
+    /// drained (it could not take the writer to do it itself).
+    awaits_drain: bool,
 }
 
 impl Core {
@@ -53,6 +56,13 @@ impl Core {
             }
         }
         any
+    }
+
+    /// Called after taking bytes from the session's transmit queue: true
+    /// if the reader thread waits for that (the caller then wakes it, so
+    /// it goes on at once rather than at its next tick).
+    fn drained(&mut self) -> bool {
+        std::mem::take(&mut self.awaits_drain)
     }
 
     /// The error for a call on a closed connection, if it is.
@@ -93,6 +103,7 @@ impl Shared {
                 client,
                 answers: HashMap::new(),
                 opened: None,
+                awaits_drain: false,
             }),
             changed: Condvar::new(),
             writer: Mutex::new(Writer {
@@ -198,13 +209,18 @@ impl Shared {
     ) -> Result<(), Error> {
         let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
         let n = core.client.poll_transmit(&mut out);
+        let drained = n > 0 && core.drained();
         drop(core);
+        if drained {
+            self.notify();
+        }
         if n == 0 && writer.unsent.is_empty() {
             return Ok(());
         }
-        writer
-            .send(&out[..n], deadline)
-            .map_err(|error| self.fail(error))
+        let sent = writer.send(&out[..n], deadline);
+        // `fail` takes the core lock: never while holding the writer.
+        drop(writer);
+        sent.map_err(|error| self.fail(error))
     }
 
     /// Encodes as much of `data` as the core takes now and sends it.
@@ -212,23 +228,28 @@ impl Shared {
     /// data back (the caller waits for a change and tries again).
     pub(crate) fn send_data(&self, data: &[u8], deadline: Option<Instant>) -> Result<usize, Error> {
         // Bytes a timed-out write left behind go first; while they cannot
-        // go, no new data is taken.
-        self.lock_writer()
-            .send(&[], deadline)
-            .map_err(|error| self.fail(error))?;
+        // go, no new data is taken. (`fail` takes the core lock, so the
+        // writer guard must be gone before it runs.)
+        let left_over = self.lock_writer().send(&[], deadline);
+        left_over.map_err(|error| self.fail(error))?;
         let chunk = &data[..data.len().min(CHUNK)];
         let mut out = vec![0u8; TRANSMIT_QUEUE_CAPACITY + 2 * chunk.len()];
         let mut core = self.lock();
         let encoded = core.client.encode_data(chunk, &mut out);
+        let drained = encoded.written > 0 && core.drained();
         let mut writer = self.lock_writer();
         drop(core);
-        match writer.send(&out[..encoded.written], deadline) {
+        if drained {
+            self.notify();
+        }
+        let sent = writer.send(&out[..encoded.written], deadline);
+        drop(writer);
+        match sent {
             Ok(()) => {}
             // Encoded and kept in `unsent`: the data counts as taken.
             Err(error) if is_timeout(&error) => {}
             Err(error) => return Err(self.fail(error)),
         }
-        drop(writer);
         // Commands the reader thread queued while we held the writer. The
         // data is taken whatever happens here: reporting a timeout now
         // would make the caller write it again.
