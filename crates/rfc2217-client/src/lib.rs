@@ -3,10 +3,12 @@
 //! port with everything but the socket (the opening batch and its verdict,
 //! awaited requests, the [`PortState`] the server reports, modem polling,
 //! the flush barrier, received data). A transport adds only connecting and
-//! waiting. Also here: `rfc2217://` URLs in pyserial's form, the client's
+//! waiting (and, if its callers wait by request id, keeps their
+//! [`Answers`]). Also here: `rfc2217://` URLs in pyserial's form, the client's
 //! errors in the RFC's words, and serial settings in the `serialport`
 //! crate's types as RFC 2217 commands.
 
+mod answers;
 mod client_core;
 mod error;
 mod event;
@@ -16,6 +18,7 @@ mod settings;
 mod state;
 mod url;
 
+pub use answers::Answers;
 pub use client_core::ClientCore;
 pub use error::Error;
 pub use event::PortEvent;
