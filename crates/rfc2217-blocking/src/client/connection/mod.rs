@@ -9,14 +9,13 @@
 
 mod reader;
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rfc2217_client::{ClientCore, Error, PortEvent};
+use rfc2217_client::{Answers, ClientCore, Error, PortEvent};
 use rfc2217_proto::{Command, RequestId, TRANSMIT_QUEUE_CAPACITY};
 
 /// Received data kept for the application; when full, the reader stops
@@ -29,8 +28,8 @@ const CHUNK: usize = 16 * 1024;
 /// events said that a waiting thread has not picked up yet.
 pub(crate) struct Core {
     pub(crate) client: ClientCore,
-    /// Answers to requests, by id, until their requester takes them.
-    answers: HashMap<RequestId, Result<Command, Error>>,
+    /// Answers to the requests someone waits for, until taken.
+    answers: Answers,
     /// The opening's verdict, until `open` takes it.
     opened: Option<Result<(), Error>>,
     /// The reader thread waits for the session's transmit queue to be
@@ -39,16 +38,16 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// Takes the core's events: answers and the opening's verdict are kept
-    /// for their waiters; the rest is in the core's state already. True if
-    /// there was any (waiters are then woken).
+    /// Takes the core's events: awaited answers and the opening's verdict
+    /// are kept for their waiters; the rest is in the core's state already.
+    /// True if there was any (waiters are then woken).
     fn collect(&mut self) -> bool {
         let mut any = false;
         while let Some(event) = self.client.poll_event() {
             any = true;
             match event {
                 PortEvent::Answer { id, result } => {
-                    self.answers.insert(id, result);
+                    self.answers.offer(id, result);
                 }
                 PortEvent::Opened => self.opened = Some(Ok(())),
                 PortEvent::OpenFailed(error) => self.opened = Some(Err(error)),
@@ -101,7 +100,7 @@ impl Shared {
         let shared = Arc::new(Shared {
             core: Mutex::new(Core {
                 client,
-                answers: HashMap::new(),
+                answers: Answers::new(),
                 opened: None,
                 awaits_drain: false,
             }),
@@ -164,21 +163,57 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// Runs `queue` on the core (a request, a barrier, a purge), keeps the
-    /// events it made for their waiters, and sends what it queued.
+    /// Runs `queue` on the core (a query), keeps the events it made for
+    /// their waiters, and sends what it queued.
     pub(crate) fn queue<T>(
         &self,
         deadline: Option<Instant>,
         queue: impl FnOnce(&mut ClientCore, Instant) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.queue_awaiting(deadline, queue, |_| &[])
+    }
+
+    /// As [`Self::queue`] for requests (a setting, a barrier, a purge): the
+    /// caller waits for their answers with [`Self::answer`], each once.
+    pub(crate) fn request<const N: usize>(
+        &self,
+        deadline: Option<Instant>,
+        queue: impl FnOnce(&mut ClientCore, Instant) -> Result<[RequestId; N], Error>,
+    ) -> Result<[RequestId; N], Error> {
+        self.queue_awaiting(deadline, queue, |ids| ids)
+    }
+
+    /// Runs `queue`, records the ids whose answers are awaited (`awaited`
+    /// names them) before the events are taken, and sends. A send that
+    /// timed out left the bytes in `unsent`, to go first next time: the
+    /// requests are on their way, and their ids are returned.
+    fn queue_awaiting<T>(
+        &self,
+        deadline: Option<Instant>,
+        queue: impl FnOnce(&mut ClientCore, Instant) -> Result<T, Error>,
+        awaited: impl Fn(&T) -> &[RequestId],
     ) -> Result<T, Error> {
         let mut core = self.lock();
         if let Some(error) = core.closed_error() {
             return Err(error);
         }
         let queued = queue(&mut core.client, Instant::now());
+        let ids = queued.as_ref().map_or(&[][..], &awaited).to_vec();
+        for &id in &ids {
+            core.answers.expect(id);
+        }
         core.collect();
-        self.transmit(core, deadline)?;
-        queued
+        match self.transmit(core, deadline) {
+            Ok(()) => queued,
+            Err(Error::Io(error)) if is_timeout(&error) => queued,
+            Err(error) => {
+                let mut core = self.lock();
+                for id in ids {
+                    core.answers.forget(id);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Sends what the core has queued, keeping order: the writer lock is
@@ -265,15 +300,23 @@ impl Shared {
         self.lock_writer().unsent.len()
     }
 
-    /// Waits until the request `id` is answered, timed out or failed.
+    /// Waits until the request `id` (from [`Self::request`]) is answered,
+    /// timed out or failed. Giving up, it stops awaiting `id`: an answer
+    /// that comes later is dropped.
     pub(crate) fn answer(&self, id: RequestId, patience: Duration) -> Result<Command, Error> {
         let mut core = self.lock();
         let backstop = Self::backstop(patience);
         loop {
-            if let Some(result) = core.answers.remove(&id) {
+            if let Some(result) = core.answers.take(id) {
                 return result;
             }
-            core = self.wait_in_time(core, backstop)?;
+            core = match self.wait_in_time(core, backstop) {
+                Ok(core) => core,
+                Err(error) => {
+                    self.lock().answers.forget(id);
+                    return Err(error);
+                }
+            };
         }
     }
 
