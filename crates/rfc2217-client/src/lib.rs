@@ -22,13 +22,13 @@ pub use answers::Answers;
 pub use client_core::ClientCore;
 pub use error::Error;
 pub use event::PortEvent;
-pub use options::{OpenOptions, DEFAULT_MODEM_MAX_AGE};
+pub use options::OpenOptions;
 // The settings and their conversions are the device crate's; re-exported
 // so a client names them from here.
 pub use rfc2217_device::{
     data_bits_from, data_bits_request, flow_control_from, flow_control_request, parity_from,
     parity_request, stop_bits_from, stop_bits_request, Settings,
 };
-pub use settings::{opening_requests, LINE_STATE_MASK};
+pub use settings::LINE_STATE_MASK;
 pub use state::PortState;
-pub use url::{PortUrl, UrlError};
+pub use url::UrlError;
