@@ -135,7 +135,11 @@ impl RemotePort {
         dtr.and(rts).map(drop)
     }
 
-    /// Sends a break of `duration`.
+    /// Sends a break of `duration`. RFC 2217 has no timed break, so the
+    /// client times it: BREAK on, once answered a sleep of `duration` on
+    /// the calling thread, then BREAK off. The call takes `duration` plus
+    /// two round trips, and the break on the device lasts `duration` plus
+    /// about one round trip.
     pub fn send_break(&self, duration: Duration) -> Result<(), Error> {
         self.request(Command::SetControl(Control::BreakOn))?;
         std::thread::sleep(duration);
