@@ -81,9 +81,10 @@ struct Writer {
 
 /// State shared by every handle of one remote port and its reader thread.
 ///
-/// Lock order: `core`, then `writer`; never the other way round. The reader
-/// thread only ever tries the writer lock, so it never blocks on a slow
-/// socket and always goes on reading.
+/// Lock order: `core`, then `writer`; never the other way round (so
+/// `fail` and `end`, which take the core, run only once the writer guard
+/// is dropped). The reader thread only ever tries the writer lock, so it
+/// never blocks on a slow socket and always goes on reading.
 pub(crate) struct Shared {
     core: Mutex<Core>,
     changed: Condvar,
