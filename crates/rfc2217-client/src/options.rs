@@ -4,11 +4,13 @@ use std::time::Duration;
 
 use rfc2217_proto::{AckPolicy, Client, Command, CommandKind, Config, SIGNATURE_CAPACITY};
 
-use crate::{opening_requests, Error, PortUrl, Settings};
+use crate::settings::opening_requests;
+use crate::url::PortUrl;
+use crate::{Error, Settings};
 
 /// How old the cached modem state may get before a `poll_modem` client
 /// asks again, unless told otherwise.
-pub const DEFAULT_MODEM_MAX_AGE: Duration = Duration::from_millis(300);
+pub(crate) const DEFAULT_MODEM_MAX_AGE: Duration = Duration::from_millis(300);
 
 /// How to open a remote port. Build one from an address or a URL, adjust
 /// it, then hand it to a transport (`open` on the thread client, `connect`
@@ -51,10 +53,22 @@ impl OpenOptions {
         }
     }
 
-    /// From a URL in pyserial's form (see [`PortUrl`]):
-    /// `rfc2217://host:port[?ign_set_control&poll_modem&timeout=SECONDS&logging=LEVEL]`.
-    /// A `logging=LEVEL` option sets the `log` crate's maximum level, as
-    /// pyserial's does.
+    /// From a URL in pyserial's form:
+    /// `rfc2217://HOST:PORT[?OPTION[&OPTION...]]`, with IPv6 hosts in
+    /// brackets (`rfc2217://[::1]:2217`). pyserial 2.7's older
+    /// `rfc2217://HOST:PORT/OPTION/OPTION` is accepted too. Options:
+    ///
+    /// * `ign_set_control`: do not wait for answers to SET-CONTROL (some
+    ///   servers answer DTR/RTS changes wrongly or not at all);
+    /// * `poll_modem`: ask the server for the modem lines when the cached
+    ///   state is older than 300 ms, instead of relying only on its
+    ///   notifications (see [`poll_modem`](Self::poll_modem));
+    /// * `timeout=SECONDS`: how long to wait for each answer (default 3);
+    /// * `logging=LEVEL`: `debug`, `info`, `warning` or `error`; sets the
+    ///   `log` crate's maximum level, as pyserial's does.
+    ///
+    /// A URL that is not of this form is an [`Error::Url`], naming the
+    /// problem.
     pub fn from_url(url: &str) -> Result<Self, Error> {
         let parsed: PortUrl = url.parse().map_err(Error::Url)?;
         let mut options = OpenOptions::new(parsed.address());

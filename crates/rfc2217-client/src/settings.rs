@@ -18,7 +18,7 @@ pub const LINE_STATE_MASK: LineState = LineState(
 /// reports every line and change, and sending 255 costs a byte on the
 /// serial line with sredird, which does not undo the IAC doubling of
 /// `ff ff` and passes the `f0` of the closing `IAC SE` to the device.
-pub fn opening_requests(settings: &Settings, dtr: bool, rts: bool) -> Vec<Command> {
+pub(crate) fn opening_requests(settings: &Settings, dtr: bool, rts: bool) -> Vec<Command> {
     let mut requests = settings.requests().to_vec();
     requests.extend([
         Command::SetControl(if dtr { Control::DtrOn } else { Control::DtrOff }),

@@ -6,33 +6,22 @@ use std::time::Duration;
 
 use log::LevelFilter;
 
-/// A parsed `rfc2217://` URL.
-///
-/// The form is pyserial's: `rfc2217://HOST:PORT[?OPTION[&OPTION...]]`, with
-/// IPv6 hosts in brackets (`rfc2217://[::1]:2217`). pyserial 2.7's older
-/// `rfc2217://HOST:PORT/OPTION/OPTION` is accepted too. Options:
-///
-/// * `ign_set_control`: do not wait for answers to SET-CONTROL (some servers
-///   answer DTR/RTS changes wrongly or not at all);
-/// * `poll_modem`: ask the server for the modem lines when the cached state
-///   is older than the client's maximum age, instead of relying only on its
-///   notifications;
-/// * `timeout=SECONDS`: how long to wait for each answer (default 3);
-/// * `logging=LEVEL`: `debug`, `info`, `warning` or `error`.
+/// A parsed `rfc2217://` URL; its form is documented on
+/// [`OpenOptions::from_url`](crate::OpenOptions::from_url), the one way in.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PortUrl {
+pub(crate) struct PortUrl {
     /// Host name or address (IPv6 without brackets).
-    pub host: String,
+    pub(crate) host: String,
     /// TCP port.
-    pub port: u16,
+    pub(crate) port: u16,
     /// Do not wait for SET-CONTROL answers.
-    pub ign_set_control: bool,
+    pub(crate) ign_set_control: bool,
     /// Poll the modem state when the cached one is stale.
-    pub poll_modem: bool,
+    pub(crate) poll_modem: bool,
     /// How long to wait for each answer, if given.
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// The log level asked for, if given.
-    pub logging: Option<LevelFilter>,
+    pub(crate) logging: Option<LevelFilter>,
 }
 
 /// Why a string is not a valid `rfc2217://` URL. The message names the
@@ -111,7 +100,7 @@ impl FromStr for PortUrl {
 
 impl PortUrl {
     /// `host:port` for connecting (IPv6 in brackets).
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {

@@ -91,12 +91,13 @@ impl Client for MioClient {
     }
 
     fn set_dtr_rts(&mut self, dtr: bool, rts: bool) -> Result<(), Error> {
-        let ids = self.0.port.set_dtr_rts(dtr, rts)?;
+        let [dtr, rts] = self.0.port.set_dtr_rts(dtr, rts)?;
         self.0.collect();
-        for id in ids {
-            self.0.answer(id)?;
-        }
-        Ok(())
+        // Both answers are taken, as the thread client does, even when the
+        // first is an error.
+        let dtr = self.0.answer(dtr);
+        let rts = self.0.answer(rts);
+        dtr.and(rts).map(drop)
     }
 
     fn purge(&mut self, purge: Purge) -> Result<(), Error> {

@@ -3,7 +3,7 @@
 //! its query, modem notifications from the loopback wiring under the mask,
 //! purge, BRK, suspend/resume both ways, and a mebibyte of 0xFF-rich data.
 
-use rfc2217_client::{opening_requests, Settings, LINE_STATE_MASK};
+use rfc2217_client::{OpenOptions, Settings, LINE_STATE_MASK};
 use rfc2217_proto::{
     ClientEvent, Command, Control, ControlGroup, DataSize, LineState, ModemState, Parity, Purge,
     ReplyStatus, StopSize, TelnetCommand,
@@ -25,12 +25,17 @@ fn the_opening_batch_and_the_signature_are_answered_in_one_go(kind: ServerKind) 
         stop_bits: StopBits::Two,
         flow_control: FlowControl::Hardware,
     };
+    let options = OpenOptions::new(server.local_addr().to_string())
+        .settings(settings)
+        .dtr_rts(true, true);
     let now = client.now();
     let mut awaited = Vec::new();
     let mut masks = Vec::new();
-    for request in opening_requests(&settings, true, true) {
+    let mut signature = None;
+    for request in options.opening_requests() {
         let id = client.session.request(now, request).unwrap();
         match (request, id) {
+            (Command::Signature, Some(id)) => signature = Some(id),
             // Masks are not awaited by default: their answers come as
             // unsolicited replies.
             (Command::SetLineStateMask(_) | Command::SetModemStateMask(_), None) => {
@@ -40,8 +45,7 @@ fn the_opening_batch_and_the_signature_are_answered_in_one_go(kind: ServerKind) 
             other => panic!("an awaited request without an id: {other:?}"),
         }
     }
-    let signature = client.session.request(now, Command::Signature).unwrap();
-    let signature = signature.expect("the signature is awaited");
+    let signature = signature.expect("the signature is asked for, and awaited");
     client.transmit();
     for (request, id) in awaited {
         assert_eq!(client.reply(id), request);

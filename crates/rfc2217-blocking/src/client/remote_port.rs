@@ -121,21 +121,25 @@ impl RemotePort {
 
     /// Sends a request and returns the value the server says is in use.
     pub fn request(&self, request: Command) -> Result<Command, Error> {
-        let id = self.queue(|client, now| client.request(now, request))?;
+        let [id] = self.request_ids(|client, now| client.request(now, request).map(|id| [id]))?;
         self.answer(id)
     }
 
     /// Sets DTR and RTS together: both changes leave in one TCP segment
     /// (boards that reset through DTR/RTS need them close together).
     pub fn set_dtr_rts(&self, dtr: bool, rts: bool) -> Result<(), Error> {
-        let ids = self.queue(|client, now| client.set_dtr_rts(now, dtr, rts))?;
-        for id in ids {
-            self.answer(id)?;
-        }
-        Ok(())
+        let [dtr, rts] = self.request_ids(|client, now| client.set_dtr_rts(now, dtr, rts))?;
+        // Both answers are awaited, even when the first is an error.
+        let dtr = self.answer(dtr);
+        let rts = self.answer(rts);
+        dtr.and(rts).map(drop)
     }
 
-    /// Sends a break of `duration`.
+    /// Sends a break of `duration`. RFC 2217 has no timed break, so the
+    /// client times it: BREAK on, once answered a sleep of `duration` on
+    /// the calling thread, then BREAK off. The call takes `duration` plus
+    /// two round trips, and the break on the device lasts `duration` plus
+    /// about one round trip.
     pub fn send_break(&self, duration: Duration) -> Result<(), Error> {
         self.request(Command::SetControl(Control::BreakOn))?;
         std::thread::sleep(duration);
@@ -145,7 +149,7 @@ impl RemotePort {
 
     /// Empties the server's buffers (and, for receive, ours).
     pub fn purge(&self, purge: Purge) -> Result<(), Error> {
-        let id = self.queue(|client, now| client.purge(now, purge))?;
+        let [id] = self.request_ids(|client, now| client.purge(now, purge).map(|id| [id]))?;
         self.connection().notify(); // the reader thread may wait for room
         self.answer(id).map(drop)
     }
@@ -191,6 +195,15 @@ impl RemotePort {
         self.connection().queue(self.write_deadline(), queue)
     }
 
+    /// Queues requests as [`Self::queue`]; their answers are kept for
+    /// [`Self::answer`].
+    fn request_ids<const N: usize>(
+        &self,
+        queue: impl FnOnce(&mut ClientCore, Instant) -> Result<[RequestId; N], Error>,
+    ) -> Result<[RequestId; N], Error> {
+        self.connection().request(self.write_deadline(), queue)
+    }
+
     /// Waits for the answer to request `id`.
     fn answer(&self, id: RequestId) -> Result<Command, Error> {
         self.connection().answer(id, self.answer_timeout)
@@ -223,7 +236,7 @@ impl RemotePort {
     /// A barrier: returns once the server has processed everything written
     /// before it.
     fn barrier(&self) -> Result<(), Error> {
-        let id = self.queue(|client, now| client.barrier(now))?;
+        let [id] = self.request_ids(|client, now| client.barrier(now).map(|id| [id]))?;
         self.answer(id).map(drop)
     }
 }

@@ -409,11 +409,17 @@ impl ClientCore {
 
     // ----- internals --------------------------------------------------------
 
-    /// The id for the caller's next request.
+    /// The id for the caller's next request. Ids wrap after 65,536; one
+    /// still awaited is skipped, so two requests in flight never share an
+    /// id (the session holds far fewer than 65,536).
     fn next_id(&mut self) -> RequestId {
-        let id = RequestId(self.next_id);
-        self.next_id = self.next_id.wrapping_add(1);
-        id
+        loop {
+            let id = RequestId(self.next_id);
+            self.next_id = self.next_id.wrapping_add(1);
+            if !self.awaited.iter().any(|awaited| awaited.id == id) {
+                return id;
+            }
+        }
     }
 
     fn usable(&self) -> Result<(), Error> {
@@ -516,5 +522,25 @@ mod tests {
         );
         assert!(matches!(core.poll_event(), Some(PortEvent::Closed(reason)) if reason == "gone"));
         assert_eq!(core.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_request_id_that_wrapped_round_skips_one_still_awaited() {
+        let now = Instant::now();
+        let mut core = ClientCore::new(&OpenOptions::new("h:1"), now, 1024).unwrap();
+        let mut server = Session::new(Config::server(), proto::Instant::ZERO);
+        pump(&mut core, &mut server, now);
+        while core.poll_event().is_some() {}
+        // A barrier the server has not seen yet stays awaited...
+        let awaited = core.barrier(now).unwrap();
+        // ...while 65,535 more ids are handed out and the counter wraps.
+        core.next_id = awaited.0.wrapping_add(1);
+        for _ in 0..u16::MAX {
+            assert_ne!(core.next_id(), awaited);
+        }
+        assert_eq!(core.next_id, awaited.0, "the counter came round");
+        let fresh = core.request(now, Command::SetBaudRate(9600)).unwrap();
+        assert_ne!(fresh, awaited);
+        assert_eq!(fresh.0, awaited.0.wrapping_add(1));
     }
 }

@@ -9,14 +9,13 @@
 
 mod reader;
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rfc2217_client::{ClientCore, Error, PortEvent};
+use rfc2217_client::{Answers, ClientCore, Error, PortEvent};
 use rfc2217_proto::{Command, RequestId, TRANSMIT_QUEUE_CAPACITY};
 
 /// Received data kept for the application; when full, the reader stops
@@ -29,23 +28,26 @@ const CHUNK: usize = 16 * 1024;
 /// events said that a waiting thread has not picked up yet.
 pub(crate) struct Core {
     pub(crate) client: ClientCore,
-    /// Answers to requests, by id, until their requester takes them.
-    answers: HashMap<RequestId, Result<Command, Error>>,
+    /// Answers to the requests someone waits for, until taken.
+    answers: Answers,
     /// The opening's verdict, until `open` takes it.
     opened: Option<Result<(), Error>>,
+    /// The reader thread waits for the session's transmit queue to be
+    /// drained (it could not take the writer to do it itself).
+    awaits_drain: bool,
 }
 
 impl Core {
-    /// Takes the core's events: answers and the opening's verdict are kept
-    /// for their waiters; the rest is in the core's state already. True if
-    /// there was any (waiters are then woken).
+    /// Takes the core's events: awaited answers and the opening's verdict
+    /// are kept for their waiters; the rest is in the core's state already.
+    /// True if there was any (waiters are then woken).
     fn collect(&mut self) -> bool {
         let mut any = false;
         while let Some(event) = self.client.poll_event() {
             any = true;
             match event {
                 PortEvent::Answer { id, result } => {
-                    self.answers.insert(id, result);
+                    self.answers.offer(id, result);
                 }
                 PortEvent::Opened => self.opened = Some(Ok(())),
                 PortEvent::OpenFailed(error) => self.opened = Some(Err(error)),
@@ -53,6 +55,13 @@ impl Core {
             }
         }
         any
+    }
+
+    /// Called after taking bytes from the session's transmit queue: true
+    /// if the reader thread waits for that (the caller then wakes it, so
+    /// it goes on at once rather than at its next tick).
+    fn drained(&mut self) -> bool {
+        std::mem::take(&mut self.awaits_drain)
     }
 
     /// The error for a call on a closed connection, if it is.
@@ -72,9 +81,10 @@ struct Writer {
 
 /// State shared by every handle of one remote port and its reader thread.
 ///
-/// Lock order: `core`, then `writer`; never the other way round. The reader
-/// thread only ever tries the writer lock, so it never blocks on a slow
-/// socket and always goes on reading.
+/// Lock order: `core`, then `writer`; never the other way round (so
+/// `fail` and `end`, which take the core, run only once the writer guard
+/// is dropped). The reader thread only ever tries the writer lock, so it
+/// never blocks on a slow socket and always goes on reading.
 pub(crate) struct Shared {
     core: Mutex<Core>,
     changed: Condvar,
@@ -91,8 +101,9 @@ impl Shared {
         let shared = Arc::new(Shared {
             core: Mutex::new(Core {
                 client,
-                answers: HashMap::new(),
+                answers: Answers::new(),
                 opened: None,
+                awaits_drain: false,
             }),
             changed: Condvar::new(),
             writer: Mutex::new(Writer {
@@ -153,21 +164,57 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    /// Runs `queue` on the core (a request, a barrier, a purge), keeps the
-    /// events it made for their waiters, and sends what it queued.
+    /// Runs `queue` on the core (a query), keeps the events it made for
+    /// their waiters, and sends what it queued.
     pub(crate) fn queue<T>(
         &self,
         deadline: Option<Instant>,
         queue: impl FnOnce(&mut ClientCore, Instant) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.queue_awaiting(deadline, queue, |_| &[])
+    }
+
+    /// As [`Self::queue`] for requests (a setting, a barrier, a purge): the
+    /// caller waits for their answers with [`Self::answer`], each once.
+    pub(crate) fn request<const N: usize>(
+        &self,
+        deadline: Option<Instant>,
+        queue: impl FnOnce(&mut ClientCore, Instant) -> Result<[RequestId; N], Error>,
+    ) -> Result<[RequestId; N], Error> {
+        self.queue_awaiting(deadline, queue, |ids| ids)
+    }
+
+    /// Runs `queue`, records the ids whose answers are awaited (`awaited`
+    /// names them) before the events are taken, and sends. A send that
+    /// timed out left the bytes in `unsent`, to go first next time: the
+    /// requests are on their way, and their ids are returned.
+    fn queue_awaiting<T>(
+        &self,
+        deadline: Option<Instant>,
+        queue: impl FnOnce(&mut ClientCore, Instant) -> Result<T, Error>,
+        awaited: impl Fn(&T) -> &[RequestId],
     ) -> Result<T, Error> {
         let mut core = self.lock();
         if let Some(error) = core.closed_error() {
             return Err(error);
         }
         let queued = queue(&mut core.client, Instant::now());
+        let ids = queued.as_ref().map_or(&[][..], &awaited).to_vec();
+        for &id in &ids {
+            core.answers.expect(id);
+        }
         core.collect();
-        self.transmit(core, deadline)?;
-        queued
+        match self.transmit(core, deadline) {
+            Ok(()) => queued,
+            Err(Error::Io(error)) if is_timeout(&error) => queued,
+            Err(error) => {
+                let mut core = self.lock();
+                for id in ids {
+                    core.answers.forget(id);
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Sends what the core has queued, keeping order: the writer lock is
@@ -198,13 +245,18 @@ impl Shared {
     ) -> Result<(), Error> {
         let mut out = [0u8; TRANSMIT_QUEUE_CAPACITY];
         let n = core.client.poll_transmit(&mut out);
+        let drained = n > 0 && core.drained();
         drop(core);
+        if drained {
+            self.notify();
+        }
         if n == 0 && writer.unsent.is_empty() {
             return Ok(());
         }
-        writer
-            .send(&out[..n], deadline)
-            .map_err(|error| self.fail(error))
+        let sent = writer.send(&out[..n], deadline);
+        // `fail` takes the core lock: never while holding the writer.
+        drop(writer);
+        sent.map_err(|error| self.fail(error))
     }
 
     /// Encodes as much of `data` as the core takes now and sends it.
@@ -212,23 +264,28 @@ impl Shared {
     /// data back (the caller waits for a change and tries again).
     pub(crate) fn send_data(&self, data: &[u8], deadline: Option<Instant>) -> Result<usize, Error> {
         // Bytes a timed-out write left behind go first; while they cannot
-        // go, no new data is taken.
-        self.lock_writer()
-            .send(&[], deadline)
-            .map_err(|error| self.fail(error))?;
+        // go, no new data is taken. (`fail` takes the core lock, so the
+        // writer guard must be gone before it runs.)
+        let left_over = self.lock_writer().send(&[], deadline);
+        left_over.map_err(|error| self.fail(error))?;
         let chunk = &data[..data.len().min(CHUNK)];
         let mut out = vec![0u8; TRANSMIT_QUEUE_CAPACITY + 2 * chunk.len()];
         let mut core = self.lock();
         let encoded = core.client.encode_data(chunk, &mut out);
+        let drained = encoded.written > 0 && core.drained();
         let mut writer = self.lock_writer();
         drop(core);
-        match writer.send(&out[..encoded.written], deadline) {
+        if drained {
+            self.notify();
+        }
+        let sent = writer.send(&out[..encoded.written], deadline);
+        drop(writer);
+        match sent {
             Ok(()) => {}
             // Encoded and kept in `unsent`: the data counts as taken.
             Err(error) if is_timeout(&error) => {}
             Err(error) => return Err(self.fail(error)),
         }
-        drop(writer);
         // Commands the reader thread queued while we held the writer. The
         // data is taken whatever happens here: reporting a timeout now
         // would make the caller write it again.
@@ -244,15 +301,23 @@ impl Shared {
         self.lock_writer().unsent.len()
     }
 
-    /// Waits until the request `id` is answered, timed out or failed.
+    /// Waits until the request `id` (from [`Self::request`]) is answered,
+    /// timed out or failed. Giving up, it stops awaiting `id`: an answer
+    /// that comes later is dropped.
     pub(crate) fn answer(&self, id: RequestId, patience: Duration) -> Result<Command, Error> {
         let mut core = self.lock();
         let backstop = Self::backstop(patience);
         loop {
-            if let Some(result) = core.answers.remove(&id) {
+            if let Some(result) = core.answers.take(id) {
                 return result;
             }
-            core = self.wait_in_time(core, backstop)?;
+            core = match self.wait_in_time(core, backstop) {
+                Ok(core) => core,
+                Err(error) => {
+                    self.lock().answers.forget(id);
+                    return Err(error);
+                }
+            };
         }
     }
 

@@ -97,10 +97,14 @@ impl Shared {
             if core.collect() || core.client.bytes_to_read() > before {
                 self.notify();
             }
+            // Taken nothing with room for it: the session needs its
+            // transmit queue drained first. Whoever drains it (we, just
+            // below, or the writer's owner) clears this and wakes us.
+            core.awaits_drain = used == 0 && core.client.has_room_for_input();
             // The answers the core queued (negotiation, signature).
             self.try_transmit(core).map_err(|error| error.to_string())?;
             core = self.lock();
-            if used == 0 {
+            if used == 0 && (core.awaits_drain || !core.client.has_room_for_input()) {
                 // No room (the application reads first), or a drain the
                 // writer's owner will do: wait for it, then go on.
                 core = self.wait_a_tick(core)?;
