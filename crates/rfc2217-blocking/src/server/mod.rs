@@ -4,7 +4,7 @@
 //! The accept loop runs on the caller's thread ([`Server::run`]) or its own
 //! ([`Server::spawn`]). Each client's thread drives `rfc2217-server`'s
 //! `Connection` (all the protocol, flow control and device handling is
-//! there, shared with the `mio` server) over a non-blocking socket, and
+//! there, written once for every server of the workspace) over a non-blocking socket, and
 //! sleeps in poll(2) on the socket and the device's descriptor until one is
 //! ready or the connection's next deadline. A device without a descriptor
 //! (`loop://`) changes only through the connection's own calls.

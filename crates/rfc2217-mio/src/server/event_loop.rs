@@ -13,11 +13,9 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
-use rfc2217_server::{
-    admit, Admission, Connection, Ending, Pumped, Refusal, Scratch, ServerConfig,
-};
+use rfc2217_server::{admit, Admission, Ending, Pumped, Refusal, Scratch, ServerConfig};
 
-use super::connection::Client;
+use super::connection::Connection;
 use super::refusal::Lingering;
 use super::service::Service;
 use super::slab::Slab;
@@ -85,7 +83,7 @@ pub(crate) struct Shared {
 pub(crate) struct EventLoop {
     poll: Poll,
     services: Vec<Service>,
-    connections: Slab<Client>,
+    connections: Slab<Connection>,
     refusals: Slab<Lingering>,
     timers: Timers,
     /// Connections whose pump ran out of budget, to pump again.
@@ -249,29 +247,29 @@ impl EventLoop {
     /// its memory; closes it if it ended.
     fn pump(&mut self, key: usize) {
         let now = Instant::now();
-        let Some(client) = self.connections.get_mut(key) else {
+        let Some(connection) = self.connections.get_mut(key) else {
             return;
         };
-        let service = &mut self.services[client.service];
+        let service = &mut self.services[connection.service];
         let result = match service.slot.device_mut() {
-            Some(device) => client.drive(now, device, &mut self.scratch),
+            Some(device) => connection.drive(now, device, &mut self.scratch),
             None => Err(Ending::new("the device is closed")),
         };
         match result {
             Ok(pumped) => {
-                if pumped == Pumped::Busy && !client.busy {
-                    client.busy = true;
+                if pumped == Pumped::Busy && !connection.busy {
+                    connection.busy = true;
                     self.busy.push_back(key);
                 }
-                if let Some(at) = client.deadline() {
-                    if client.timer.is_none_or(|scheduled| at < scheduled) {
-                        client.timer = Some(at);
+                if let Some(at) = connection.deadline() {
+                    if connection.timer.is_none_or(|scheduled| at < scheduled) {
+                        connection.timer = Some(at);
                         self.timers.schedule(at, Source::Connection(key).token());
                     }
                 }
-                let held = client.buffered();
-                self.buffered = self.buffered - client.accounted + held;
-                client.accounted = held;
+                let held = connection.buffered();
+                self.buffered = self.buffered - connection.accounted + held;
+                connection.accounted = held;
                 self.shared.counters.set_buffered(self.buffered);
             }
             Err(ending) => self.close(key, ending),
@@ -305,13 +303,13 @@ impl EventLoop {
             // A client that hung up is gone, even if the rest of its input
             // waits behind a break or a full device: it cannot ask for
             // anything more.
-            if self.connections.get(old).is_some_and(Client::hung_up) {
+            if self.connections.get(old).is_some_and(Connection::hung_up) {
                 self.close(old, Ending::new("the client closed the connection"));
             }
         }
         let service = &self.services[index];
         let served = service.active.and_then(|old| self.connections.get(old));
-        match admit(&service.config, peer, served.map(Client::peer)) {
+        match admit(&service.config, peer, served.map(Connection::peer)) {
             Admission::Serve => {}
             Admission::Drop => {
                 self.shared.counters.refused();
@@ -339,18 +337,18 @@ impl EventLoop {
             .map_or_else(String::new, |d| d.name());
         let signature = service.config.signature_for(SIGNATURE_PREFIX, &name);
         let now = Instant::now();
-        let connection = Connection::new(&service.config, &signature, peer, now);
-        let mut client = Client::new(stream, index, connection);
+        let connection = rfc2217_server::Connection::new(&service.config, &signature, peer, now);
+        let mut connection = Connection::new(stream, index, connection);
         info!("{peer} connected; serving {name}");
         let key = self.connections.next_key();
         let token = Source::Connection(key).token();
         let interest = Interest::READABLE | Interest::WRITABLE;
-        let stream = client.socket_mut().stream_mut();
+        let stream = connection.socket_mut().stream_mut();
         if let Err(error) = registry.register(stream, token, interest) {
             warn!("{peer}: cannot start serving: {error}");
             return;
         }
-        self.connections.insert(client);
+        self.connections.insert(connection);
         self.services[index].active = Some(key);
         self.shared.counters.set_connections(self.connections.len());
         self.pump(key);
@@ -358,16 +356,16 @@ impl EventLoop {
 
     /// Ends a connection and gives its device back to its service.
     fn close(&mut self, key: usize, ending: Ending) {
-        let Some(mut client) = self.connections.remove(key) else {
+        let Some(mut connection) = self.connections.remove(key) else {
             return;
         };
         let registry = self.poll.registry();
-        let _ = registry.deregister(client.socket_mut().stream_mut());
-        info!("{} disconnected: {}", client.peer(), ending.reason);
-        self.buffered -= client.accounted;
+        let _ = registry.deregister(connection.socket_mut().stream_mut());
+        info!("{} disconnected: {}", connection.peer(), ending.reason);
+        self.buffered -= connection.accounted;
         self.shared.counters.set_buffered(self.buffered);
         self.shared.counters.set_connections(self.connections.len());
-        let service = &mut self.services[client.service];
+        let service = &mut self.services[connection.service];
         if service.active == Some(key) {
             service.active = None;
             service.give_back(registry, ending.device_failed);
