@@ -86,8 +86,9 @@ pub(crate) struct EventLoop {
     connections: Slab<Connection>,
     refusals: Slab<Lingering>,
     timers: Timers,
-    /// Connections whose pump ran out of budget, to pump again.
-    busy: VecDeque<usize>,
+    /// Connections whose pump ran out of budget, to pump again: number
+    /// and serial (a closed one's number may be taken by then).
+    busy: VecDeque<(usize, u64)>,
     scratch: Scratch,
     shared: Arc<Shared>,
     /// The sum of the connections' buffered bytes.
@@ -211,10 +212,10 @@ impl EventLoop {
 
     fn fire_timers(&mut self) {
         let now = Instant::now();
-        while let Some((at, token)) = self.timers.pop_due(now) {
+        while let Some((at, token, serial)) = self.timers.pop_due(now) {
             match Source::of(token) {
                 Source::Connection(key) => {
-                    let Some(connection) = self.connections.get_mut(key) else {
+                    let Some(connection) = self.connections.get_mut_if(key, serial) else {
                         continue;
                     };
                     // Only the latest deadline counts; an earlier one was
@@ -224,7 +225,11 @@ impl EventLoop {
                         self.pump(key);
                     }
                 }
-                Source::Refusal(key) => self.advance_refusal(key),
+                Source::Refusal(key) => {
+                    if self.refusals.serial(key) == Some(serial) {
+                        self.advance_refusal(key);
+                    }
+                }
                 Source::Listener(index) => self.accept(index),
                 Source::Device(_) => {}
             }
@@ -233,10 +238,10 @@ impl EventLoop {
 
     fn pump_busy(&mut self) {
         for _ in 0..self.busy.len() {
-            let Some(key) = self.busy.pop_front() else {
+            let Some((key, serial)) = self.busy.pop_front() else {
                 break;
             };
-            if let Some(connection) = self.connections.get_mut(key) {
+            if let Some(connection) = self.connections.get_mut_if(key, serial) {
                 connection.busy = false;
                 self.pump(key);
             }
@@ -247,6 +252,9 @@ impl EventLoop {
     /// its memory; closes it if it ended.
     fn pump(&mut self, key: usize) {
         let now = Instant::now();
+        let Some(serial) = self.connections.serial(key) else {
+            return;
+        };
         let Some(connection) = self.connections.get_mut(key) else {
             return;
         };
@@ -259,12 +267,13 @@ impl EventLoop {
             Ok(pumped) => {
                 if pumped == Pumped::Busy && !connection.busy {
                     connection.busy = true;
-                    self.busy.push_back(key);
+                    self.busy.push_back((key, serial));
                 }
                 if let Some(at) = connection.deadline() {
                     if connection.timer.is_none_or(|scheduled| at < scheduled) {
                         connection.timer = Some(at);
-                        self.timers.schedule(at, Source::Connection(key).token());
+                        let token = Source::Connection(key).token();
+                        self.timers.schedule(at, token, serial);
                     }
                 }
                 let held = connection.buffered();
@@ -288,7 +297,9 @@ impl EventLoop {
                 Err(error) => {
                     warn!("accepting a connection failed: {error}");
                     let retry = Instant::now() + ACCEPT_RETRY;
-                    self.timers.schedule(retry, Source::Listener(index).token());
+                    // A listener is never replaced: no serial.
+                    self.timers
+                        .schedule(retry, Source::Listener(index).token(), 0);
                     return;
                 }
             }
@@ -391,8 +402,10 @@ impl EventLoop {
             warn!("cannot refuse a client politely: {error}");
             return;
         }
-        self.timers.schedule(refusal.deadline, token);
-        self.refusals.insert(refusal);
+        let deadline = refusal.deadline;
+        let key = self.refusals.insert(refusal);
+        let serial = self.refusals.serial(key).unwrap_or_default();
+        self.timers.schedule(deadline, token, serial);
         self.advance_refusal(key);
     }
 
