@@ -197,7 +197,14 @@ impl EventLoop {
             Source::Listener(index) => self.accept(index),
             Source::Device(index) => {
                 if let Some(key) = self.services.get(index).and_then(|s| s.active) {
-                    self.pump(key);
+                    // A hang-up is reported once (edge-triggered): end the
+                    // connection now, rather than wait for a device call
+                    // to fail, which may never come while nothing moves.
+                    if event.is_error() || event.is_read_closed() {
+                        self.close(key, Ending::device_hung_up());
+                    } else {
+                        self.pump(key);
+                    }
                 }
             }
             Source::Connection(key) => {

@@ -86,6 +86,16 @@ impl Ending {
             device_failed: false,
         }
     }
+
+    /// The device hung up (a pty whose far end closed, a serial adapter
+    /// unplugged) or reported an error while the driver waited on it: the
+    /// connection ends and the device is opened again for the next client.
+    pub fn device_hung_up() -> Ending {
+        Ending {
+            reason: "device error: the device hung up".to_owned(),
+            device_failed: true,
+        }
+    }
 }
 
 impl fmt::Display for Ending {
