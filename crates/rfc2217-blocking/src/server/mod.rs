@@ -106,8 +106,9 @@ pub struct Server {
 /// What the accept loop and the connection's thread share.
 pub(crate) struct ServerState {
     pub(crate) config: ServerConfig,
-    /// The device; the connection's thread holds the lock while it serves,
-    /// the accept loop takes it only when no connection runs.
+    /// The device while no connection has it: a connection's thread takes
+    /// it out for the connection and puts it back when it ends, so the lock
+    /// is held only for those moves and the accept loop's opening.
     slot: Mutex<DeviceSlot>,
     shutdown: AtomicBool,
     local_addr: SocketAddr,
