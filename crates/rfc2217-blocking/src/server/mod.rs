@@ -71,6 +71,11 @@ mod wait {
         Ok(())
     }
 
+    pub(crate) fn wait_refused(_: &TcpStream, _: bool, deadline: Instant) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        std::thread::sleep(left.min(LOOK_AGAIN));
+    }
+
     pub(crate) fn hung_up(_: &TcpStream) -> bool {
         false
     }
@@ -82,7 +87,7 @@ pub use rfc2217_server::{ClientFilter, SecondClient, ServerConfig, BUSY_MESSAGE}
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -112,6 +117,8 @@ pub(crate) struct ServerState {
     slot: Mutex<DeviceSlot>,
     shutdown: AtomicBool,
     local_addr: SocketAddr,
+    /// Refused clients lingering now (see `refusal.rs`).
+    refusals: Arc<AtomicUsize>,
 }
 
 impl ServerState {
@@ -137,6 +144,7 @@ impl Server {
             slot: Mutex::new(slot),
             shutdown: AtomicBool::new(false),
             local_addr,
+            refusals: Arc::default(),
         });
         Ok(Server { listener, state })
     }
@@ -207,7 +215,7 @@ impl Server {
         match admit(config, peer, active.as_ref().map(|served| served.peer)) {
             Admission::Serve => {}
             Admission::Drop => return,
-            Admission::Refuse(refusal) => return refuse(stream, peer, refusal),
+            Admission::Refuse(refusal) => return self.refuse(stream, peer, refusal),
             Admission::KickOld { reason } => {
                 if let Some(old) = active.take() {
                     old.stop(reason);
@@ -218,7 +226,7 @@ impl Server {
             warn!("{peer}: cannot set TCP_NODELAY: {error}");
         }
         if let Err(error) = self.state.lock_slot().open(config) {
-            return refuse(
+            return self.refuse(
                 stream,
                 peer,
                 Refusal::device_unavailable(config, peer, &error),
@@ -228,6 +236,10 @@ impl Server {
             Ok(served) => *active = Some(served),
             Err(error) => warn!("{peer}: cannot start serving: {error}"),
         }
+    }
+
+    fn refuse(&self, stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+        refuse(stream, peer, refusal, &self.state.refusals);
     }
 }
 

@@ -69,6 +69,19 @@ fn judge(socket_interest: PollFlags, socket: PollFlags, device: PollFlags) -> Re
     Ok(())
 }
 
+/// Waits until a refused client's `socket` takes more of its line
+/// (`write`), or has input or closed, or until `deadline`.
+pub(crate) fn wait_refused(socket: &TcpStream, write: bool, deadline: Instant) {
+    let interest = if write {
+        PollFlags::POLLOUT
+    } else {
+        PollFlags::POLLIN
+    };
+    let mut fds = [PollFd::new(socket.as_raw_fd(), interest)];
+    // A failed wait ends at once; the refusal's deadline still bounds it.
+    let _ = poll(&mut fds, timeout_ms(Some(deadline)));
+}
+
 /// Whether the client closed its side of `socket` (or reset it), without
 /// reading its input: a newcomer need not wait for a client that left.
 /// (rustix, unlike nix 0.26, knows POLLRDHUP; the socket is borrowed as

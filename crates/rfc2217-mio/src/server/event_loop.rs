@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
-use rfc2217_server::{admit, Admission, Ending, Pumped, Refusal, Scratch, ServerConfig};
+use rfc2217_server::{
+    admit, let_go, Admission, Ending, Lingering, Pumped, Refusal, Scratch, ServerConfig,
+};
 
 use super::connection::Connection;
-use super::refusal::Lingering;
 use super::service::Service;
 use super::slab::Slab;
 use super::stats::Counters;
@@ -28,10 +29,6 @@ const WAKER: Token = Token(usize::MAX);
 /// How long to wait before accepting again after `accept` failed (e.g. out
 /// of file descriptors): the error would come back at once.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-
-/// Refused clients lingering at once; beyond this a refused client gets its
-/// line if the socket takes it at once, and is closed.
-const MAX_REFUSALS: usize = 256;
 
 /// The signature's default prefix: this server and its version.
 const SIGNATURE_PREFIX: &str = concat!("rfc2217-mio ", env!("CARGO_PKG_VERSION"));
@@ -84,7 +81,7 @@ pub(crate) struct EventLoop {
     poll: Poll,
     services: Vec<Service>,
     connections: Slab<Connection>,
-    refusals: Slab<Lingering>,
+    refusals: Slab<Lingering<TcpStream>>,
     timers: Timers,
     /// Connections whose pump ran out of budget, to pump again: number
     /// and serial (a closed one's number may be taken by then).
@@ -392,28 +389,29 @@ impl EventLoop {
 
     fn refuse(&mut self, stream: TcpStream, refusal: Refusal) {
         self.shared.counters.refused();
-        let now = Instant::now();
-        let mut refusal = Lingering::new(stream, refusal, now);
-        if self.refusals.len() >= MAX_REFUSALS {
-            refusal.advance(now);
+        let shut_write = |stream: &TcpStream| {
+            let _ = stream.shutdown(Shutdown::Write);
+        };
+        let lingering = self.refusals.len();
+        let Some(mut refused) = let_go(stream, shut_write, refusal, Instant::now(), lingering)
+        else {
             return;
-        }
+        };
         let key = self.refusals.next_key();
         let token = Source::Refusal(key).token();
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(error) = self
             .poll
             .registry()
-            .register(refusal.stream_mut(), token, interest)
+            .register(refused.stream_mut(), token, interest)
         {
             warn!("cannot refuse a client politely: {error}");
             return;
         }
-        let deadline = refusal.deadline;
-        let key = self.refusals.insert(refusal);
+        let deadline = refused.deadline();
+        let key = self.refusals.insert(refused);
         let serial = self.refusals.serial(key).unwrap_or_default();
         self.timers.schedule(deadline, token, serial);
-        self.advance_refusal(key);
     }
 
     fn advance_refusal(&mut self, key: usize) {
