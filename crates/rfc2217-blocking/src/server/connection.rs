@@ -88,8 +88,9 @@ fn serve(stream: TcpStream, peer: SocketAddr, state: &ServerState, stop: &Mutex<
     info!("{peer} connected; serving {name}");
     let stream = Closing(stream);
     let ending = run(&mut connection, &stream.0, device, stop);
-    drop(stream);
+    // Logged before the client can see the end, so what it sees is logged.
     info!("{peer} disconnected: {}", ending.reason);
+    drop(stream);
     lent.failed = ending.device_failed;
 }
 
