@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use log::{info, warn};
 
@@ -11,11 +10,6 @@ use crate::{SecondClient, ServerConfig};
 
 /// The line a second client gets under [`SecondClient::Refuse`].
 pub const BUSY_MESSAGE: &str = "port busy: another client is connected\r\n";
-
-/// How long a refused client is given to read its line and close: the
-/// server reads and drops its input meanwhile, so closing does not reset
-/// the connection and lose the line.
-pub const REFUSAL_LINGER: Duration = Duration::from_secs(2);
 
 /// What to do with a client that just connected.
 #[derive(Debug, PartialEq, Eq)]
@@ -61,7 +55,8 @@ pub fn admit(config: &ServerConfig, peer: SocketAddr, served: Option<SocketAddr>
     }
 }
 
-/// The line a refused client is sent before its connection is closed.
+/// The line a refused client is sent before its connection is closed (see
+/// [`let_go`](crate::let_go)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     message: String,

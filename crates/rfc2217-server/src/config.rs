@@ -152,11 +152,6 @@ impl ServerConfig {
         self.second_client
     }
 
-    /// The modem poll interval.
-    pub fn modem_poll_interval(&self) -> Duration {
-        self.modem_poll_interval
-    }
-
     /// The idle timeout.
     pub fn idle_timeout(&self) -> Option<Duration> {
         self.idle_timeout

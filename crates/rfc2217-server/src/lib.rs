@@ -9,7 +9,8 @@
 //!   client policy, the modem poll interval, the idle timeout, the client
 //!   address filter).
 //! * [`admit`]: whether a newcomer is served, dropped, refused with a
-//!   line ([`Refusal`]), or takes the device over.
+//!   line ([`Refusal`]), or takes the device over; [`let_go`]: how a
+//!   refused client is let go (its line, a bounded linger, a cap).
 //! * [`DeviceSlot`]: the device kept open between clients, restored when
 //!   one leaves, reopened after it failed.
 //! * [`ServerThread`]: a spawned server's thread, stopped and joined by
@@ -38,14 +39,16 @@ mod admission;
 mod buffer;
 mod config;
 mod connection;
+mod lingering;
 mod running;
 mod signature;
 mod slot;
 mod transport;
 
-pub use admission::{admit, Admission, Refusal, BUSY_MESSAGE, REFUSAL_LINGER};
+pub use admission::{admit, Admission, Refusal, BUSY_MESSAGE};
 pub use config::{ClientFilter, SecondClient, ServerConfig};
 pub use connection::{Connection, Ending, Pumped, Scratch};
+pub use lingering::{let_go, Lingering, MAX_REFUSALS, REFUSAL_LINGER};
 pub use running::ServerThread;
 pub use slot::DeviceSlot;
 pub use transport::{receive_now, send_now, Transport};

@@ -52,6 +52,26 @@ impl DeviceSlot {
         self.device.as_deref_mut()
     }
 
+    /// Takes the open device out, for a driver that serves it away from the
+    /// slot (the thread server's connection thread, which holds no lock
+    /// while it waits); it comes back through [`take_back`](Self::take_back).
+    pub fn lend(&mut self) -> Option<Box<dyn Device>> {
+        self.device.take()
+    }
+
+    /// Takes a lent device back from a client that left, as
+    /// [`give_back`](Self::give_back) does.
+    #[must_use = "a closed device is returned to be dropped"]
+    pub fn take_back(
+        &mut self,
+        config: &ServerConfig,
+        device: Box<dyn Device>,
+        device_failed: bool,
+    ) -> Option<Box<dyn Device>> {
+        self.device = Some(device);
+        self.give_back(config, device_failed)
+    }
+
     /// Takes the device back from a client that left: purged and restored
     /// for the next one, or, if it failed or cannot be restored, closed.
     /// Returns a closed device, for the driver to stop waiting on its
@@ -98,7 +118,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     #[test]
-    fn a_device_is_restored_between_clients_and_reopened_after_a_failure() {
+    fn a_device_is_restored_between_clients_lent_or_not_and_reopened_after_a_failure() {
         let handles = Arc::new(Mutex::new(Vec::new()));
         let record = Arc::clone(&handles);
         let config = ServerConfig::new(move || {
@@ -117,6 +137,13 @@ mod tests {
         let dtr = device.apply(Command::SetControl(Control::QueryDtr));
         assert_eq!(dtr.unwrap(), Command::SetControl(Control::DtrOff));
         assert_eq!(device.read(&mut [0; 16]).unwrap(), 0, "purged");
+        let mut lent = slot.lend().unwrap();
+        assert!(slot.device_mut().is_none(), "lent out");
+        lent.apply(Command::SetControl(Control::DtrOn)).unwrap();
+        assert!(slot.take_back(&config, lent, false).is_none());
+        let device = slot.device_mut().unwrap();
+        let dtr = device.apply(Command::SetControl(Control::QueryDtr));
+        assert_eq!(dtr.unwrap(), Command::SetControl(Control::DtrOff));
         assert!(slot.give_back(&config, true).is_some());
         assert!(slot.device_mut().is_none());
         assert!(slot.open(&config).unwrap());

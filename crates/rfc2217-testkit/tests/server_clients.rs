@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use rfc2217_client::Settings;
 use rfc2217_proto::{ClientEvent, Command, Control, DataSize, ModemState};
 use rfc2217_server::{SecondClient, ServerConfig, BUSY_MESSAGE};
-use rfc2217_testkit::{on_both_servers, random_bytes, read_refusal, ServerKind, TestClient};
+use rfc2217_testkit::{
+    on_both_servers, random_bytes, read_refusal, ServerKind, TestClient, PATIENCE,
+};
 
 /// A new client finds the port healthy: it negotiates, gets answers, and
 /// its data (and only its data) echoes back. (It tries again while the
@@ -42,6 +44,27 @@ fn a_second_client_is_refused_and_the_first_keeps_the_port(kind: ServerKind) {
     assert_eq!(first.take_data(10), b"still mine");
     if let Some(stats) = server.mio_stats() {
         assert_eq!((stats.accepted, stats.refused), (2, 1));
+    }
+}
+
+/// A refused client is read from only until the refusal's deadline, all
+/// told: one that keeps sending (more often than any one read would wait)
+/// is closed all the same.
+fn a_refused_client_that_keeps_sending_is_closed_at_the_linger_deadline(kind: ServerKind) {
+    use std::io::Read;
+    let server = kind.start(ServerConfig::loopback());
+    let _first = TestClient::ready(server.local_addr());
+    let mut refused = TcpStream::connect(server.local_addr()).unwrap();
+    refused.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut line = String::new();
+    refused.read_to_string(&mut line).unwrap();
+    assert_eq!(line, BUSY_MESSAGE, "the line, then the end of it");
+    // A byte every 20 ms, until the server, which reads and drops them,
+    // closes the connection: writing then fails (reset, broken pipe).
+    let patience = Instant::now() + PATIENCE;
+    while refused.write_all(b".").is_ok() {
+        assert!(Instant::now() < patience, "still open after {PATIENCE:?}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -253,6 +276,7 @@ fn shutting_the_server_down_closes_its_clients_and_listeners(kind: ServerKind) {
 on_both_servers!(
     a_client_that_reconnects_at_once_is_served_every_time,
     a_second_client_is_refused_and_the_first_keeps_the_port,
+    a_refused_client_that_keeps_sending_is_closed_at_the_linger_deadline,
     kick_old_hands_the_port_to_the_newcomer_with_the_defaults,
     the_next_client_finds_the_defaults_and_the_lines_down,
     clients_from_addresses_not_allowed_are_closed_at_once,

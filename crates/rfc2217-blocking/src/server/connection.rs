@@ -72,21 +72,69 @@ impl Served {
 
 /// The connection's thread: serves, then gives the device back.
 fn serve(stream: TcpStream, peer: SocketAddr, state: &ServerState, stop: &Mutex<Option<String>>) {
-    let mut slot = state.lock_slot();
-    let Some(device) = slot.device_mut() else {
+    let Some(device) = state.lock_slot().lend() else {
         warn!("{peer}: the device is closed");
         return;
     };
+    let mut lent = Lent {
+        state,
+        device: Some(device),
+        failed: false,
+    };
+    let device = lent.device_mut();
     let name = device.name();
     let signature = state.config.signature_for(SIGNATURE_PREFIX, &name);
     let mut connection = Connection::new(&state.config, &signature, peer, Instant::now());
     info!("{peer} connected; serving {name}");
-    let ending = run(&mut connection, &stream, device, stop);
-    // The accept loop's handle keeps the socket open: close the connection
-    // itself, so the client sees the end now.
-    let _ = stream.shutdown(Shutdown::Both);
+    let stream = Closing(stream);
+    let ending = run(&mut connection, &stream.0, device, stop);
+    // Logged before the client can see the end, so what it sees is logged.
     info!("{peer} disconnected: {}", ending.reason);
-    drop(slot.give_back(&state.config, ending.device_failed));
+    drop(stream);
+    lent.failed = ending.device_failed;
+}
+
+/// The client's socket, shut down when the connection ends, however it
+/// ends (a panic too): the accept loop's handle keeps it open otherwise,
+/// and the client would not see the end.
+struct Closing(TcpStream);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        let _ = self.0.shutdown(Shutdown::Both);
+    }
+}
+
+/// The device while a connection has it: out of the slot, so that no lock
+/// is held while the connection waits, and back in it (purged and
+/// restored, or closed if it failed) when this drops, however the
+/// connection ended: a panic too.
+struct Lent<'a> {
+    state: &'a ServerState,
+    device: Option<Box<dyn Device>>,
+    /// The connection ended with the device failing.
+    failed: bool,
+}
+
+impl Lent<'_> {
+    fn device_mut(&mut self) -> &mut dyn Device {
+        self.device
+            .as_deref_mut()
+            .expect("the device is lent until the end")
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(device) = self.device.take() {
+            let config = &self.state.config;
+            drop(
+                self.state
+                    .lock_slot()
+                    .take_back(config, device, self.failed),
+            );
+        }
+    }
 }
 
 /// Drives the connection until it ends, or the accept loop stops it.

@@ -4,7 +4,7 @@
 //! The accept loop runs on the caller's thread ([`Server::run`]) or its own
 //! ([`Server::spawn`]). Each client's thread drives `rfc2217-server`'s
 //! `Connection` (all the protocol, flow control and device handling is
-//! there, shared with the `mio` server) over a non-blocking socket, and
+//! there, written once for every server of the workspace) over a non-blocking socket, and
 //! sleeps in poll(2) on the socket and the device's descriptor until one is
 //! ready or the connection's next deadline. A device without a descriptor
 //! (`loop://`) changes only through the connection's own calls.
@@ -71,6 +71,11 @@ mod wait {
         Ok(())
     }
 
+    pub(crate) fn wait_refused(_: &TcpStream, _: bool, deadline: Instant) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        std::thread::sleep(left.min(LOOK_AGAIN));
+    }
+
     pub(crate) fn hung_up(_: &TcpStream) -> bool {
         false
     }
@@ -82,7 +87,7 @@ pub use rfc2217_server::{ClientFilter, SecondClient, ServerConfig, BUSY_MESSAGE}
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -106,11 +111,14 @@ pub struct Server {
 /// What the accept loop and the connection's thread share.
 pub(crate) struct ServerState {
     pub(crate) config: ServerConfig,
-    /// The device; the connection's thread holds the lock while it serves,
-    /// the accept loop takes it only when no connection runs.
+    /// The device while no connection has it: a connection's thread takes
+    /// it out for the connection and puts it back when it ends, so the lock
+    /// is held only for those moves and the accept loop's opening.
     slot: Mutex<DeviceSlot>,
     shutdown: AtomicBool,
     local_addr: SocketAddr,
+    /// Refused clients lingering now (see `refusal.rs`).
+    refusals: Arc<AtomicUsize>,
 }
 
 impl ServerState {
@@ -136,6 +144,7 @@ impl Server {
             slot: Mutex::new(slot),
             shutdown: AtomicBool::new(false),
             local_addr,
+            refusals: Arc::default(),
         });
         Ok(Server { listener, state })
     }
@@ -206,7 +215,7 @@ impl Server {
         match admit(config, peer, active.as_ref().map(|served| served.peer)) {
             Admission::Serve => {}
             Admission::Drop => return,
-            Admission::Refuse(refusal) => return refuse(stream, peer, refusal),
+            Admission::Refuse(refusal) => return self.refuse(stream, peer, refusal),
             Admission::KickOld { reason } => {
                 if let Some(old) = active.take() {
                     old.stop(reason);
@@ -217,7 +226,7 @@ impl Server {
             warn!("{peer}: cannot set TCP_NODELAY: {error}");
         }
         if let Err(error) = self.state.lock_slot().open(config) {
-            return refuse(
+            return self.refuse(
                 stream,
                 peer,
                 Refusal::device_unavailable(config, peer, &error),
@@ -227,6 +236,10 @@ impl Server {
             Ok(served) => *active = Some(served),
             Err(error) => warn!("{peer}: cannot start serving: {error}"),
         }
+    }
+
+    fn refuse(&self, stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+        refuse(stream, peer, refusal, &self.state.refusals);
     }
 }
 

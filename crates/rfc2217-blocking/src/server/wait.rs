@@ -39,27 +39,47 @@ pub(crate) fn wait(
     if connection.wants_device_output() {
         device_interest |= PollFlags::POLLOUT;
     }
-    let mut fds = vec![PollFd::new(socket.as_raw_fd(), socket_interest)];
-    fds.extend(device.map(|fd| PollFd::new(fd, device_interest)));
+    let mut fds = [
+        PollFd::new(socket.as_raw_fd(), socket_interest),
+        // poll(2) skips a negative descriptor: no device to wait on.
+        PollFd::new(device.unwrap_or(-1), device_interest),
+    ];
     match poll(&mut fds, timeout_ms(deadline)) {
         Ok(_) | Err(Errno::EINTR) => {}
         Err(errno) => return Err(Ending::new(format!("waiting failed: {errno}"))),
     }
-    let failed = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
     let revents = |fd: &PollFd| fd.revents().unwrap_or(PollFlags::empty());
-    if revents(&fds[0]).intersects(failed) && !socket_interest.contains(PollFlags::POLLIN) {
+    judge(socket_interest, revents(&fds[0]), revents(&fds[1]))
+}
+
+/// What poll(2) said of the socket and the device, for the connection: it
+/// goes on, or it ends. A device that hung up (or failed) ends it whatever
+/// was waited for: poll(2) reports the hang-up at once every time, so a
+/// connection waiting for it to take data, which it never will, would
+/// otherwise wake again and again without moving anything.
+fn judge(socket_interest: PollFlags, socket: PollFlags, device: PollFlags) -> Result<(), Ending> {
+    let failed = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
+    if socket.intersects(failed) && !socket_interest.contains(PollFlags::POLLIN) {
         // Gone both ways (or our own shutdown): nothing more to read or send.
         return Err(Ending::client_closed());
     }
-    if let Some(fd) = fds.get(1) {
-        if revents(fd).intersects(failed) && device_interest.is_empty() {
-            return Err(Ending {
-                reason: "device error: the device hung up".to_owned(),
-                device_failed: true,
-            });
-        }
+    if device.intersects(failed) {
+        return Err(Ending::device_hung_up());
     }
     Ok(())
+}
+
+/// Waits until a refused client's `socket` takes more of its line
+/// (`write`), or has input or closed, or until `deadline`.
+pub(crate) fn wait_refused(socket: &TcpStream, write: bool, deadline: Instant) {
+    let interest = if write {
+        PollFlags::POLLOUT
+    } else {
+        PollFlags::POLLIN
+    };
+    let mut fds = [PollFd::new(socket.as_raw_fd(), interest)];
+    // A failed wait ends at once; the refusal's deadline still bounds it.
+    let _ = poll(&mut fds, timeout_ms(Some(deadline)));
 }
 
 /// Whether the client closed its side of `socket` (or reset it), without
@@ -86,4 +106,28 @@ fn timeout_ms(deadline: Option<Instant>) -> i32 {
     let left = deadline.saturating_duration_since(Instant::now());
     let ms = (left + Duration::from_nanos(999_999)).as_millis();
     i32::try_from(ms).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_that_hung_up_ends_the_connection_whatever_is_waited_for() {
+        let quiet = PollFlags::empty();
+        for device in [PollFlags::POLLHUP, PollFlags::POLLERR, PollFlags::POLLNVAL] {
+            let ending = judge(PollFlags::POLLIN, quiet, device).unwrap_err();
+            assert!(ending.device_failed, "{device:?}: {ending}");
+        }
+        assert!(judge(PollFlags::POLLIN, quiet, PollFlags::POLLOUT).is_ok());
+    }
+
+    #[test]
+    fn a_socket_gone_both_ways_ends_the_connection_unless_input_is_still_read() {
+        let gone = PollFlags::POLLHUP;
+        let ending = judge(PollFlags::POLLOUT, gone, PollFlags::empty()).unwrap_err();
+        assert!(!ending.device_failed, "{ending}");
+        // Its last input is read first; reading finds the end.
+        assert!(judge(PollFlags::POLLIN, gone, PollFlags::empty()).is_ok());
+    }
 }

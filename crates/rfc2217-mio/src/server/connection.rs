@@ -6,15 +6,16 @@ use std::time::Instant;
 
 use mio::net::TcpStream;
 use rfc2217_device::Device;
-use rfc2217_server::{Connection, Ending, Pumped, Scratch};
+use rfc2217_server::{Ending, Pumped, Scratch};
 
 use super::socket::Socket;
 
-/// A connection as the event loop keeps it.
-pub(crate) struct Client {
+/// A connection as the event loop keeps it: the server crate's
+/// connection, its socket, and the loop's bookkeeping.
+pub(crate) struct Connection {
     /// The index of the service whose device the client has.
     pub(crate) service: usize,
-    connection: Connection,
+    connection: rfc2217_server::Connection,
     socket: Socket,
     /// The deadline the server's timers will wake this connection at.
     pub(crate) timer: Option<Instant>,
@@ -24,9 +25,13 @@ pub(crate) struct Client {
     pub(crate) accounted: usize,
 }
 
-impl Client {
-    pub(crate) fn new(stream: TcpStream, service: usize, connection: Connection) -> Client {
-        Client {
+impl Connection {
+    pub(crate) fn new(
+        stream: TcpStream,
+        service: usize,
+        connection: rfc2217_server::Connection,
+    ) -> Connection {
+        Connection {
             service,
             connection,
             socket: Socket::new(stream),
@@ -57,7 +62,7 @@ impl Client {
         self.connection.poll_timeout()
     }
 
-    /// See [`Connection::drive`].
+    /// See [`rfc2217_server::Connection::drive`].
     pub(crate) fn drive(
         &mut self,
         now: Instant,

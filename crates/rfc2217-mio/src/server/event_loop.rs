@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +14,10 @@ use log::{info, warn};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 use rfc2217_server::{
-    admit, Admission, Connection, Ending, Pumped, Refusal, Scratch, ServerConfig,
+    admit, let_go, Admission, Ending, Lingering, Pumped, Refusal, Scratch, ServerConfig,
 };
 
-use super::connection::Client;
-use super::refusal::Lingering;
+use super::connection::Connection;
 use super::service::Service;
 use super::slab::Slab;
 use super::stats::Counters;
@@ -30,10 +29,6 @@ const WAKER: Token = Token(usize::MAX);
 /// How long to wait before accepting again after `accept` failed (e.g. out
 /// of file descriptors): the error would come back at once.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
-
-/// Refused clients lingering at once; beyond this a refused client gets its
-/// line if the socket takes it at once, and is closed.
-const MAX_REFUSALS: usize = 256;
 
 /// The signature's default prefix: this server and its version.
 const SIGNATURE_PREFIX: &str = concat!("rfc2217-mio ", env!("CARGO_PKG_VERSION"));
@@ -85,11 +80,12 @@ pub(crate) struct Shared {
 pub(crate) struct EventLoop {
     poll: Poll,
     services: Vec<Service>,
-    connections: Slab<Client>,
-    refusals: Slab<Lingering>,
+    connections: Slab<Connection>,
+    refusals: Slab<Lingering<TcpStream>>,
     timers: Timers,
-    /// Connections whose pump ran out of budget, to pump again.
-    busy: VecDeque<usize>,
+    /// Connections whose pump ran out of budget, to pump again: number
+    /// and serial (a closed one's number may be taken by then).
+    busy: VecDeque<(usize, u64)>,
     scratch: Scratch,
     shared: Arc<Shared>,
     /// The sum of the connections' buffered bytes.
@@ -198,7 +194,14 @@ impl EventLoop {
             Source::Listener(index) => self.accept(index),
             Source::Device(index) => {
                 if let Some(key) = self.services.get(index).and_then(|s| s.active) {
-                    self.pump(key);
+                    // A hang-up is reported once (edge-triggered): end the
+                    // connection now, rather than wait for a device call
+                    // to fail, which may never come while nothing moves.
+                    if event.is_error() || event.is_read_closed() {
+                        self.close(key, Ending::device_hung_up());
+                    } else {
+                        self.pump(key);
+                    }
                 }
             }
             Source::Connection(key) => {
@@ -213,10 +216,10 @@ impl EventLoop {
 
     fn fire_timers(&mut self) {
         let now = Instant::now();
-        while let Some((at, token)) = self.timers.pop_due(now) {
+        while let Some((at, token, serial)) = self.timers.pop_due(now) {
             match Source::of(token) {
                 Source::Connection(key) => {
-                    let Some(connection) = self.connections.get_mut(key) else {
+                    let Some(connection) = self.connections.get_mut_if(key, serial) else {
                         continue;
                     };
                     // Only the latest deadline counts; an earlier one was
@@ -226,7 +229,11 @@ impl EventLoop {
                         self.pump(key);
                     }
                 }
-                Source::Refusal(key) => self.advance_refusal(key),
+                Source::Refusal(key) => {
+                    if self.refusals.serial(key) == Some(serial) {
+                        self.advance_refusal(key);
+                    }
+                }
                 Source::Listener(index) => self.accept(index),
                 Source::Device(_) => {}
             }
@@ -235,10 +242,10 @@ impl EventLoop {
 
     fn pump_busy(&mut self) {
         for _ in 0..self.busy.len() {
-            let Some(key) = self.busy.pop_front() else {
+            let Some((key, serial)) = self.busy.pop_front() else {
                 break;
             };
-            if let Some(connection) = self.connections.get_mut(key) {
+            if let Some(connection) = self.connections.get_mut_if(key, serial) {
                 connection.busy = false;
                 self.pump(key);
             }
@@ -249,29 +256,33 @@ impl EventLoop {
     /// its memory; closes it if it ended.
     fn pump(&mut self, key: usize) {
         let now = Instant::now();
-        let Some(client) = self.connections.get_mut(key) else {
+        let Some(serial) = self.connections.serial(key) else {
             return;
         };
-        let service = &mut self.services[client.service];
+        let Some(connection) = self.connections.get_mut(key) else {
+            return;
+        };
+        let service = &mut self.services[connection.service];
         let result = match service.slot.device_mut() {
-            Some(device) => client.drive(now, device, &mut self.scratch),
+            Some(device) => connection.drive(now, device, &mut self.scratch),
             None => Err(Ending::new("the device is closed")),
         };
         match result {
             Ok(pumped) => {
-                if pumped == Pumped::Busy && !client.busy {
-                    client.busy = true;
-                    self.busy.push_back(key);
+                if pumped == Pumped::Busy && !connection.busy {
+                    connection.busy = true;
+                    self.busy.push_back((key, serial));
                 }
-                if let Some(at) = client.deadline() {
-                    if client.timer.is_none_or(|scheduled| at < scheduled) {
-                        client.timer = Some(at);
-                        self.timers.schedule(at, Source::Connection(key).token());
+                if let Some(at) = connection.deadline() {
+                    if connection.timer.is_none_or(|scheduled| at < scheduled) {
+                        connection.timer = Some(at);
+                        let token = Source::Connection(key).token();
+                        self.timers.schedule(at, token, serial);
                     }
                 }
-                let held = client.buffered();
-                self.buffered = self.buffered - client.accounted + held;
-                client.accounted = held;
+                let held = connection.buffered();
+                self.buffered = self.buffered - connection.accounted + held;
+                connection.accounted = held;
                 self.shared.counters.set_buffered(self.buffered);
             }
             Err(ending) => self.close(key, ending),
@@ -290,7 +301,9 @@ impl EventLoop {
                 Err(error) => {
                     warn!("accepting a connection failed: {error}");
                     let retry = Instant::now() + ACCEPT_RETRY;
-                    self.timers.schedule(retry, Source::Listener(index).token());
+                    // A listener is never replaced: no serial.
+                    self.timers
+                        .schedule(retry, Source::Listener(index).token(), 0);
                     return;
                 }
             }
@@ -305,13 +318,13 @@ impl EventLoop {
             // A client that hung up is gone, even if the rest of its input
             // waits behind a break or a full device: it cannot ask for
             // anything more.
-            if self.connections.get(old).is_some_and(Client::hung_up) {
+            if self.connections.get(old).is_some_and(Connection::hung_up) {
                 self.close(old, Ending::new("the client closed the connection"));
             }
         }
         let service = &self.services[index];
         let served = service.active.and_then(|old| self.connections.get(old));
-        match admit(&service.config, peer, served.map(Client::peer)) {
+        match admit(&service.config, peer, served.map(Connection::peer)) {
             Admission::Serve => {}
             Admission::Drop => {
                 self.shared.counters.refused();
@@ -339,18 +352,18 @@ impl EventLoop {
             .map_or_else(String::new, |d| d.name());
         let signature = service.config.signature_for(SIGNATURE_PREFIX, &name);
         let now = Instant::now();
-        let connection = Connection::new(&service.config, &signature, peer, now);
-        let mut client = Client::new(stream, index, connection);
+        let connection = rfc2217_server::Connection::new(&service.config, &signature, peer, now);
+        let mut connection = Connection::new(stream, index, connection);
         info!("{peer} connected; serving {name}");
         let key = self.connections.next_key();
         let token = Source::Connection(key).token();
         let interest = Interest::READABLE | Interest::WRITABLE;
-        let stream = client.socket_mut().stream_mut();
+        let stream = connection.socket_mut().stream_mut();
         if let Err(error) = registry.register(stream, token, interest) {
             warn!("{peer}: cannot start serving: {error}");
             return;
         }
-        self.connections.insert(client);
+        self.connections.insert(connection);
         self.services[index].active = Some(key);
         self.shared.counters.set_connections(self.connections.len());
         self.pump(key);
@@ -358,16 +371,16 @@ impl EventLoop {
 
     /// Ends a connection and gives its device back to its service.
     fn close(&mut self, key: usize, ending: Ending) {
-        let Some(mut client) = self.connections.remove(key) else {
+        let Some(mut connection) = self.connections.remove(key) else {
             return;
         };
         let registry = self.poll.registry();
-        let _ = registry.deregister(client.socket_mut().stream_mut());
-        info!("{} disconnected: {}", client.peer(), ending.reason);
-        self.buffered -= client.accounted;
+        let _ = registry.deregister(connection.socket_mut().stream_mut());
+        info!("{} disconnected: {}", connection.peer(), ending.reason);
+        self.buffered -= connection.accounted;
         self.shared.counters.set_buffered(self.buffered);
         self.shared.counters.set_connections(self.connections.len());
-        let service = &mut self.services[client.service];
+        let service = &mut self.services[connection.service];
         if service.active == Some(key) {
             service.active = None;
             service.give_back(registry, ending.device_failed);
@@ -376,26 +389,29 @@ impl EventLoop {
 
     fn refuse(&mut self, stream: TcpStream, refusal: Refusal) {
         self.shared.counters.refused();
-        let now = Instant::now();
-        let mut refusal = Lingering::new(stream, refusal, now);
-        if self.refusals.len() >= MAX_REFUSALS {
-            refusal.advance(now);
+        let shut_write = |stream: &TcpStream| {
+            let _ = stream.shutdown(Shutdown::Write);
+        };
+        let lingering = self.refusals.len();
+        let Some(mut refused) = let_go(stream, shut_write, refusal, Instant::now(), lingering)
+        else {
             return;
-        }
+        };
         let key = self.refusals.next_key();
         let token = Source::Refusal(key).token();
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(error) = self
             .poll
             .registry()
-            .register(refusal.stream_mut(), token, interest)
+            .register(refused.stream_mut(), token, interest)
         {
             warn!("cannot refuse a client politely: {error}");
             return;
         }
-        self.timers.schedule(refusal.deadline, token);
-        self.refusals.insert(refusal);
-        self.advance_refusal(key);
+        let deadline = refused.deadline();
+        let key = self.refusals.insert(refused);
+        let serial = self.refusals.serial(key).unwrap_or_default();
+        self.timers.schedule(deadline, token, serial);
     }
 
     fn advance_refusal(&mut self, key: usize) {

@@ -4,7 +4,6 @@
 
 mod connection;
 mod event_loop;
-mod refusal;
 mod service;
 mod slab;
 mod socket;

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! The driver owns the socket: it hands over what it read
-//! ([`Connection::handle_input`], only while [`Connection::wants_input`])
-//! and writes what [`Connection::transmit`] holds. A stage that refused
+//! ([`Connection::handle_input`], while [`Connection::wants_input`]) and
+//! writes what [`Connection::transmit`] holds. The calls may come in any
+//! order: bytes still leave each stage in the order they entered it. A stage that refused
 //! bytes keeps them in a [`Buffer`], and nothing is fed to it until they
 //! are gone: a device that stops taking data stops the socket from being
 //! read (and after [`WRITE_STALL`] the client is suspended); a client that
@@ -83,6 +84,16 @@ impl Ending {
         Ending {
             reason: reason.into(),
             device_failed: false,
+        }
+    }
+
+    /// The device hung up (a pty whose far end closed, a serial adapter
+    /// unplugged) or reported an error while the driver waited on it: the
+    /// connection ends and the device is opened again for the next client.
+    pub fn device_hung_up() -> Ending {
+        Ending {
+            reason: "device error: the device hung up".to_owned(),
+            device_failed: true,
         }
     }
 }
@@ -229,7 +240,8 @@ impl Connection {
         self.wire_out.as_slice()
     }
 
-    /// The socket took the first `n` bytes of [`transmit`](Self::transmit).
+    /// The socket took the first `n` bytes of [`transmit`](Self::transmit)
+    /// (all of them if `n` is more).
     pub fn transmitted(&mut self, n: usize) {
         self.wire_out.consume(n);
     }
@@ -267,9 +279,12 @@ impl Connection {
         .min()
     }
 
-    /// Takes `input` the driver read from the socket (call only while
-    /// [`wants_input`](Self::wants_input)); what the session cannot take yet
-    /// is kept. Pump afterwards. `Err` ends the connection.
+    /// Takes `input` the driver read from the socket; what the session
+    /// cannot take yet is kept. Input comes out in the order it came in:
+    /// while earlier input is held, new input queues behind it. A driver
+    /// that reads only while [`wants_input`](Self::wants_input) keeps the
+    /// connection's memory bounded. Pump afterwards. `Err` ends the
+    /// connection.
     pub fn handle_input(
         &mut self,
         now: Instant,
@@ -278,6 +293,11 @@ impl Connection {
         scratch: &mut Scratch,
     ) -> Result<(), Ending> {
         self.last_input = now;
+        if !self.wire_in.is_empty() {
+            // The next pump decodes it after what is held.
+            self.wire_in.extend(input);
+            return Ok(());
+        }
         let taken = self.decode(now, input, &mut scratch.data, device)?;
         self.wire_in.extend(&input[taken..]);
         Ok(())

@@ -13,10 +13,11 @@ use super::{Connection, Ending, Scratch, BREAK_DURATION, WRITE_STALL};
 use crate::ServerConfig;
 
 /// A loopback that can be told to refuse data, and that remembers the
-/// break switching it was asked for.
+/// data it took and the break switching it was asked for.
 struct Probe {
     inner: Loopback,
     stalled: bool,
+    written: Vec<u8>,
     breaks: Vec<bool>,
 }
 
@@ -31,7 +32,9 @@ impl Device for Probe {
         if self.stalled {
             return Ok(0);
         }
-        self.inner.write(data)
+        let n = self.inner.write(data)?;
+        self.written.extend_from_slice(&data[..n]);
+        Ok(n)
     }
     fn apply(&mut self, request: Command) -> std::io::Result<Command> {
         match request {
@@ -80,6 +83,7 @@ impl Pair {
             device: Probe {
                 inner: Loopback::new(),
                 stalled: false,
+                written: Vec::new(),
                 breaks: Vec::new(),
             },
             scratch: Scratch::default(),
@@ -265,4 +269,39 @@ fn a_device_that_vanishes_ends_the_connection_as_a_device_failure() {
     pair.send(b"x");
     let ending = pair.run(T0).unwrap_err();
     assert!(ending.device_failed, "{ending}");
+}
+
+#[test]
+fn input_handed_over_in_any_order_reaches_the_device_in_order() {
+    let config = ServerConfig::loopback().with_modem_poll_interval(Duration::from_secs(10));
+    let mut pair = Pair::new(&config);
+    pair.run(T0).unwrap();
+    let now = pair.start;
+    let (connection, device, scratch) = (&mut pair.connection, &mut pair.device, &mut pair.scratch);
+    // Device data the socket never takes: answers pile up, so a pump
+    // moves no held input on.
+    device.inner.write(&[b'.'; 20_000]).unwrap();
+    connection.pump(now, device, scratch).unwrap();
+    assert!(!connection.wants_input());
+    device.stalled = true;
+    connection
+        .handle_input(now, b"first ", device, scratch)
+        .unwrap();
+    connection
+        .handle_input(now, b"second ", device, scratch)
+        .unwrap();
+    device.stalled = false;
+    connection.pump(now, device, scratch).unwrap();
+    assert_eq!(device.written, b"first ", "the rest is held");
+    // New input while older input is held: it queues behind it.
+    connection
+        .handle_input(now, b"third", device, scratch)
+        .unwrap();
+    connection.transmitted(usize::MAX);
+    while device.written.len() < b"first second third".len() {
+        let (moved, _) = connection.pump(now, device, scratch).unwrap();
+        connection.transmitted(connection.transmit().len());
+        assert!(moved > 0, "stuck with {:?}", device.written);
+    }
+    assert_eq!(device.written, b"first second third");
 }
