@@ -11,8 +11,12 @@ use rfc2217_client::Error;
 use rfc2217_proto::{Command, Purge};
 use serialport::SerialPort as _;
 
+use super::modem_poll::PollWatch;
 use super::{read_until_stalled, Chunk, Client, Open, BAUD, POLL_ANSWER_TIMEOUT, POLL_MAX_AGE};
 use crate::device;
+
+/// How often a waiting call looks again at what it waits for.
+const READ_PACE: Duration = Duration::from_millis(20);
 
 /// The blocking client, as its users call it.
 pub(super) struct BlockingClient(rfc2217_blocking::RemotePort);
@@ -57,10 +61,19 @@ impl Client for BlockingClient {
     }
 
     fn polled_modem_state(&mut self) -> Result<bool, String> {
-        thread::sleep(POLL_MAX_AGE + Duration::from_millis(50));
-        let asked = Instant::now();
-        self.0.modem_state().map_err(|error| error.to_string())?;
-        Ok(self.0.state().modem.is_some_and(|(_, at)| at >= asked))
+        let recorded = |port: &rfc2217_blocking::RemotePort| port.state().modem.map(|(_, at)| at);
+        let watch = PollWatch::new(recorded(&self.0), Instant::now());
+        loop {
+            // A stale state is asked for and its answer awaited.
+            self.0.modem_state().map_err(|error| error.to_string())?;
+            if watch.is_answered(recorded(&self.0)) {
+                return Ok(true);
+            }
+            if Instant::now() >= watch.deadline() {
+                return Ok(false);
+            }
+            thread::sleep(READ_PACE);
+        }
     }
 
     fn signature(&mut self, wait: Duration) -> Result<Option<Vec<u8>>, String> {
@@ -70,7 +83,7 @@ impl Client for BlockingClient {
             if signature.is_some() || Instant::now() >= deadline {
                 return Ok(signature);
             }
-            thread::sleep(Duration::from_millis(20));
+            thread::sleep(READ_PACE);
         }
     }
 

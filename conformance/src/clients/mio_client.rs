@@ -11,6 +11,7 @@ use rfc2217_mio::RemotePort;
 use rfc2217_proto::{Command, ModemState, Purge, RequestId};
 use rfc2217_testkit::mio_facade::Driver;
 
+use super::modem_poll::PollWatch;
 use super::{read_until_stalled, Chunk, Client, Open, BAUD, POLL_ANSWER_TIMEOUT, POLL_MAX_AGE};
 use crate::device;
 
@@ -112,13 +113,13 @@ impl Client for MioClient {
 
     fn polled_modem_state(&mut self) -> Result<bool, String> {
         // The port polls by itself once the cached state is stale.
-        self.driver.idle(POLL_MAX_AGE + Duration::from_millis(50));
-        let asked = Instant::now();
-        let fresh = |port: &RemotePort| port.state().modem.is_some_and(|(_, at)| at >= asked);
-        self.driver.within(self.answer_timeout, |driver| {
-            fresh(&driver.port) || driver.port.is_closed()
+        let recorded = |port: &RemotePort| port.state().modem.map(|(_, at)| at);
+        let watch = PollWatch::new(recorded(self.port()), Instant::now());
+        let patience = watch.deadline().saturating_duration_since(Instant::now());
+        self.driver.within(patience, |driver| {
+            watch.is_answered(recorded(&driver.port)) || driver.port.is_closed()
         });
-        if fresh(self.port()) {
+        if watch.is_answered(recorded(self.port())) {
             return Ok(true);
         }
         self.closed().map_or(Ok(false), Err)

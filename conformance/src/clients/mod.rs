@@ -17,6 +17,7 @@
 mod blocking_client;
 mod leg;
 mod mio_client;
+mod modem_poll;
 mod scenarios;
 
 use std::net::SocketAddr;
@@ -118,9 +119,10 @@ trait Client: Sized {
     /// CTS, DSR, RI and CD, as a program reads them.
     fn modem_lines(&mut self) -> Result<[bool; 4], String>;
 
-    /// With `poll_modem`: waits until the cached modem state is stale,
-    /// reads it, and says whether the server answered the poll (a state
-    /// newer than the read came).
+    /// With `poll_modem`: reads the modem lines as a program would until
+    /// a state recorded after the cached one went stale came (the answer
+    /// to the client's poll, made by its timer or by the read), or every
+    /// poll has had its answer timeout; whether one came.
     fn polled_modem_state(&mut self) -> Result<bool, String>;
 
     /// The server's signature, waiting up to `wait` for it.
