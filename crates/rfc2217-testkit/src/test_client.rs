@@ -182,19 +182,12 @@ impl TestClient {
 
     /// Waits for the reply to request `id` and returns the value in it.
     pub fn reply(&mut self, id: RequestId) -> Command {
-        let mut found = None;
-        self.wait_until("a reply", |c| {
-            if let Some(at) = c.events.iter().position(|e| match e {
-                ClientEvent::Reply { id: Some(got), .. } => *got == id,
-                ClientEvent::Timeout { id: got, .. } => *got == id,
-                _ => false,
-            }) {
-                found = Some(c.events.remove(at));
-            }
-            found.is_some()
-        });
-        match found {
-            Some(ClientEvent::Reply { reply, .. }) => reply,
+        match self.take_event("a reply", |e| match e {
+            ClientEvent::Reply { id: Some(got), .. } => *got == id,
+            ClientEvent::Timeout { id: got, .. } => *got == id,
+            _ => false,
+        }) {
+            ClientEvent::Reply { reply, .. } => reply,
             other => panic!("no reply to {id:?}: {other:?}"),
         }
     }
@@ -202,19 +195,12 @@ impl TestClient {
     /// Waits for the answer to the SIGNATURE request `id` and returns the
     /// server's signature.
     pub fn signature(&mut self, id: RequestId) -> Signature {
-        let mut found = None;
-        self.wait_until("the signature", |c| {
-            if let Some(at) = c.events.iter().position(|e| match e {
-                ClientEvent::Signature { id: Some(got), .. } => *got == id,
-                ClientEvent::Timeout { id: got, .. } => *got == id,
-                _ => false,
-            }) {
-                found = Some(c.events.remove(at));
-            }
-            found.is_some()
-        });
-        match found {
-            Some(ClientEvent::Signature { signature, .. }) => signature,
+        match self.take_event("the signature", |e| match e {
+            ClientEvent::Signature { id: Some(got), .. } => *got == id,
+            ClientEvent::Timeout { id: got, .. } => *got == id,
+            _ => false,
+        }) {
+            ClientEvent::Signature { signature, .. } => signature,
             other => panic!("no signature for {id:?}: {other:?}"),
         }
     }
